@@ -1,0 +1,101 @@
+import { mkdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { FsBlobStore } from '../adapters/blob/fs-blob.store.js';
+import { ensurePostgresDatabase, openMetadataStore } from '../adapters/db/kysely-metadata.store.js';
+import { isEmbedded } from '../config/config.derived.js';
+import type { BerthConfig } from '../config/config.schema.js';
+import { AuthService } from '../core/iam/auth.service.js';
+import { ProjectService } from '../core/projects/project.service.js';
+import { BlobService } from '../core/registry/blob.service.js';
+import { ManifestService } from '../core/registry/manifest.service.js';
+import { RepositoryAccess } from '../core/registry/repository.access.js';
+import { buildServer } from '../http/server.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import { bootstrapRegistry } from './bootstrap.js';
+
+/**
+ * The composition root: the only place that knows which adapters run. Embedded mode (no
+ * external_database) keeps metadata in SQLite inside the data volume; with external_database it is
+ * PostgreSQL. Blobs and upload sessions are always on the data volume, so instances sharing it can finish
+ * each other's uploads.
+ */
+export interface Berth {
+  server: FastifyInstance;
+  store: MetadataStore;
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  logger: Logger;
+  /** Where one-time messages (the generated admin password) go; stdout by default. */
+  print?: (line: string) => void;
+}
+
+export function dataVolumePath(config: BerthConfig): string {
+  return isAbsolute(config.data_volume) ? config.data_volume : resolve(config.data_volume);
+}
+
+export async function openStore(config: BerthConfig): Promise<MetadataStore> {
+  const dataVolume = dataVolumePath(config);
+  if (isEmbedded(config)) {
+    const dir = join(dataVolume, 'database');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return openMetadataStore({ kind: 'sqlite', file: join(dir, 'berth.sqlite') });
+  }
+  const db = config.external_database!.harbor;
+  const options = {
+    host: db.host,
+    port: db.port,
+    database: db.db_name,
+    user: db.username,
+    password: db.password ?? '',
+    ssl: db.ssl_mode !== undefined && db.ssl_mode !== 'disable',
+    ...(db.max_open_conns ? { max: db.max_open_conns } : {}),
+  };
+  // Creating the database is a convenience for a fresh server; an operator's role may lack the right, and
+  // then the database must exist already (opening it reports that clearly).
+  await ensurePostgresDatabase(options).catch(() => undefined);
+  return openMetadataStore({ kind: 'postgres', ...options });
+}
+
+export async function composeBerth(config: BerthConfig, options: ComposeOptions): Promise<Berth> {
+  const { logger } = options;
+  const dataVolume = dataVolumePath(config);
+  const registryRoot = join(dataVolume, 'registry');
+  await mkdir(registryRoot, { recursive: true });
+  const store = await openStore(config);
+  try {
+    await bootstrapRegistry({
+      store,
+      dataVolume,
+      adminPassword: config.harbor_admin_password ?? undefined,
+      logger,
+      print: options.print ?? ((line) => process.stdout.write(`${line}\n`)),
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const blobStore = new FsBlobStore({ root: registryRoot });
+  const server = buildServer(
+    {
+      auth: new AuthService({ users: store }),
+      access: new RepositoryAccess({ store }),
+      blobs: new BlobService({ store, blobs: blobStore }),
+      manifests: new ManifestService({ store }),
+      projects: new ProjectService({ store, creationRestriction: config.berth.project_creation_restriction }),
+      realm: 'Berth',
+    },
+    { logger },
+  );
+  return {
+    server,
+    store,
+    async close() {
+      await server.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { DomainError } from '../errors.js';
+import { canCreateProject } from '../iam/access.policy.js';
+import type { Principal } from '../iam/principal.js';
+import { isValidProjectName } from '../oci/names.js';
+import type { MetadataStore, Project } from '../../ports/metadata-store.js';
+
+/** Projects: the namespaces that own repositories (Harbor's project model). */
+export interface ProjectRequest {
+  name: string;
+  isPublic: boolean;
+  metadata: Record<string, string>;
+  /** Bytes; -1 is unlimited. */
+  storageLimitBytes: number;
+}
+
+export class ProjectService {
+  readonly #store: MetadataStore;
+  readonly #creationRestriction: 'adminonly' | 'everyone';
+
+  constructor(options: { store: MetadataStore; creationRestriction: 'adminonly' | 'everyone' }) {
+    this.#store = options.store;
+    this.#creationRestriction = options.creationRestriction;
+  }
+
+  async createProject(principal: Principal, request: ProjectRequest): Promise<Project> {
+    if (principal.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
+    if (!canCreateProject(principal, this.#creationRestriction)) {
+      throw new DomainError('access.denied', 'only system administrators may create projects');
+    }
+    if (!isValidProjectName(request.name)) {
+      throw new DomainError(
+        'project.invalid',
+        `invalid project name "${request.name.slice(0, 300)}": lowercase letters, digits and ._- only`,
+      );
+    }
+    return this.#store.createProject({
+      name: request.name,
+      ownerId: principal.userId,
+      isPublic: request.isPublic,
+      metadata: { ...request.metadata, public: String(request.isPublic) },
+      storageLimitBytes: request.storageLimitBytes,
+    });
+  }
+
+  findProject(nameOrId: string | number): Promise<Project | undefined> {
+    return typeof nameOrId === 'number'
+      ? this.#store.findProjectById(nameOrId)
+      : this.#store.findProjectByName(nameOrId);
+  }
+}

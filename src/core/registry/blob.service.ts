@@ -1,0 +1,147 @@
+import type { Readable } from 'node:stream';
+import { DomainError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import type { BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
+import type { MetadataStore, Repository } from '../../ports/metadata-store.js';
+
+/**
+ * Blobs of a repository and the upload sessions that create them (distribution-spec §Pushing blobs,
+ * §Pulling blobs, §Deleting blobs). Callers have already authorized the repository; this service keeps the
+ * invariants: a blob is visible in a repository only once its bytes are committed and verified and a link
+ * row exists; an upload session belongs to the repository that started it; a mount links, never copies.
+ */
+export interface ChunkOptions {
+  /** The start offset from Content-Range, when the client sent one. */
+  offset?: number;
+  /** Bytes announced by Content-Length or Content-Range. */
+  expectedLength?: number;
+}
+
+export class BlobService {
+  readonly #store: MetadataStore;
+  readonly #blobs: BlobStore;
+
+  constructor(options: { store: MetadataStore; blobs: BlobStore }) {
+    this.#store = options.store;
+    this.#blobs = options.blobs;
+  }
+
+  /** The blob as linked into the repository, or blob.unknown. */
+  async statBlob(repositoryName: string, digest: Digest): Promise<BlobInfo> {
+    const repository = await this.#store.findRepository(repositoryName);
+    const linked = repository && (await this.#store.findRepositoryBlob(repository.repositoryId, digest));
+    if (!linked) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
+    return linked;
+  }
+
+  openBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
+    return this.#blobs.open(digest, range);
+  }
+
+  /** Unlinks the blob from the repository. Its bytes stay until garbage collection. */
+  async deleteBlob(repositoryName: string, digest: Digest): Promise<void> {
+    const repository = await this.#store.findRepository(repositoryName);
+    const removed = repository && (await this.#store.unlinkBlob(repository.repositoryId, digest));
+    if (!removed) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
+  }
+
+  async startUpload(repositoryName: string): Promise<UploadSession> {
+    return this.#blobs.startUpload(repositoryName);
+  }
+
+  /** The session if it belongs to this repository, or blob.uploadUnknown. */
+  async getUpload(repositoryName: string, id: string): Promise<UploadSession> {
+    const session = await this.#blobs.getUpload(id);
+    if (!session || session.repository !== repositoryName) {
+      throw new DomainError('blob.uploadUnknown', `upload ${id.slice(0, 64)} unknown`);
+    }
+    return session;
+  }
+
+  async appendChunk(
+    repositoryName: string,
+    id: string,
+    body: Readable,
+    options: ChunkOptions,
+  ): Promise<UploadSession> {
+    await this.getUpload(repositoryName, id);
+    return this.#blobs.appendUpload(id, body, options);
+  }
+
+  /**
+   * Closes the session: appends the final chunk if any, verifies the digest, commits the bytes and links
+   * the blob into the repository.
+   */
+  async completeUpload(
+    projectId: number,
+    repositoryName: string,
+    id: string,
+    digest: Digest,
+    finalChunk?: { body: Readable; options: ChunkOptions },
+  ): Promise<BlobInfo> {
+    await this.getUpload(repositoryName, id);
+    if (finalChunk) await this.#blobs.appendUpload(id, finalChunk.body, finalChunk.options);
+    const blob = await this.#blobs.commitUpload(id, digest);
+    await this.#link(projectId, repositoryName, blob);
+    return blob;
+  }
+
+  /** A monolithic upload: the whole blob in one request (POST ?digest= with a body). */
+  async uploadWhole(
+    projectId: number,
+    repositoryName: string,
+    digest: Digest,
+    body: Readable,
+    options: ChunkOptions,
+  ): Promise<BlobInfo> {
+    const session = await this.#blobs.startUpload(repositoryName);
+    try {
+      return await this.completeUpload(projectId, repositoryName, session.id, digest, { body, options });
+    } catch (error) {
+      await this.#blobs.cancelUpload(session.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async cancelUpload(repositoryName: string, id: string): Promise<void> {
+    await this.getUpload(repositoryName, id);
+    await this.#blobs.cancelUpload(id);
+  }
+
+  /**
+   * Cross-repository mount: links the blob into the target if it is linked in a source repository the
+   * caller may read. With `from` the source is that repository; without it, any readable repository that
+   * has the blob (automatic mount). Returns undefined when nothing can be mounted, so the caller falls
+   * back to a normal upload session.
+   */
+  async mountBlob(
+    projectId: number,
+    repositoryName: string,
+    digest: Digest,
+    candidates: readonly string[],
+  ): Promise<BlobInfo | undefined> {
+    for (const source of candidates) {
+      const repository = await this.#store.findRepository(source);
+      const linked = repository && (await this.#store.findRepositoryBlob(repository.repositoryId, digest));
+      if (linked && (await this.#blobs.stat(digest))) {
+        await this.#link(projectId, repositoryName, linked);
+        return linked;
+      }
+    }
+    return undefined;
+  }
+
+  /** Repositories holding the blob, for automatic mount (the caller filters by what it may read). */
+  listRepositoriesWithBlob(digest: Digest): Promise<string[]> {
+    return this.#store.listRepositoriesWithBlob(digest);
+  }
+
+  async #link(projectId: number, repositoryName: string, blob: BlobInfo): Promise<Repository> {
+    return this.#store.transaction(async (tx) => {
+      const repository = await tx.ensureRepository(projectId, repositoryName);
+      await tx.recordBlob(blob.digest, blob.sizeBytes);
+      await tx.linkBlob(repository.repositoryId, blob.digest);
+      return repository;
+    });
+  }
+}

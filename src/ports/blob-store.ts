@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+import type { Digest } from '../core/oci/digest.js';
+
+/**
+ * BlobStore: content-addressed bytes and the upload sessions that produce them, on the shared data volume.
+ *
+ * Semantics every adapter keeps (the contract suite in blob-store.contract.ts checks them):
+ * - Blobs are global and immutable: `blobs/<alg>/<2 hex>/<hex>`. Which repository may see a blob is the
+ *   metadata store's business, never a path here.
+ * - A blob becomes visible only complete and verified: temp file -> fsync -> rename. A crash or a failed
+ *   request leaves no partial or wrong blob visible.
+ * - Upload sessions live on the same volume (`uploads/<id>/`), so any instance sharing the volume can
+ *   continue or finish a session another one started. Session ids are UUIDs; any other id is unknown
+ *   (this is also what keeps ids from naming paths outside the volume).
+ * - Not found is `undefined` from stat/getUpload, and a DomainError (`blob.unknown`,
+ *   `blob.uploadUnknown`) from operations that need the thing to exist.
+ * - delete is idempotent; commit of a digest that already exists succeeds and discards the upload.
+ */
+export interface BlobInfo {
+  digest: Digest;
+  sizeBytes: number;
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface UploadSession {
+  id: string;
+  /** The repository the session was started for; a session is only valid in that repository. */
+  repository: string;
+  /** Bytes received so far. */
+  sizeBytes: number;
+  /** ISO 8601. */
+  startedAt: string;
+}
+
+export interface AppendOptions {
+  /**
+   * Where the chunk starts. When given it must equal the session's current size, else `blob.rangeInvalid`
+   * and nothing is written.
+   */
+  offset?: number;
+  /**
+   * The number of bytes the client announced (Content-Length or Content-Range). If the body ends with a
+   * different count the chunk is rolled back and `size.invalid` is thrown.
+   */
+  expectedLength?: number;
+  /** Hard cap on the chunk's bytes; exceeding it rolls the chunk back and throws `size.invalid`. */
+  maxLength?: number;
+}
+
+export interface BlobReader {
+  stat(digest: Digest): Promise<BlobInfo | undefined>;
+  /** Streams the blob, whole or the inclusive range. Throws `blob.unknown`. The caller checks the range. */
+  open(digest: Digest, range?: ByteRange): Promise<Readable>;
+}
+
+export interface BlobWriter {
+  startUpload(repository: string): Promise<UploadSession>;
+  getUpload(id: string): Promise<UploadSession | undefined>;
+  /**
+   * Appends the body to the session. Chunks of one session are serialised. If the body errors (client
+   * disconnect) or breaks a length rule, the session is truncated back to its size before this call and
+   * the error is rethrown, so a retry of the same chunk is possible.
+   */
+  appendUpload(id: string, body: Readable, options?: AppendOptions): Promise<UploadSession>;
+  /**
+   * Verifies that the session's bytes hash to `digest` (`digest.mismatch` if not, keeping the session),
+   * then makes the blob visible atomically and removes the session.
+   */
+  commitUpload(id: string, digest: Digest): Promise<BlobInfo>;
+  /** Removes the session and its bytes. Throws `blob.uploadUnknown`. */
+  cancelUpload(id: string): Promise<void>;
+}
+
+export interface BlobSweeper {
+  /** Removes the blob's bytes. Idempotent. Only garbage collection calls this. */
+  delete(digest: Digest): Promise<void>;
+  /** Every upload session on the volume, for upload purging. */
+  listUploads(): AsyncIterable<UploadSession>;
+}
+
+export interface BlobStore extends BlobReader, BlobWriter, BlobSweeper {}
