@@ -39,7 +39,7 @@ function abandonUpload(path: string, announced: number, sent: Buffer): Promise<v
 async function waitForSize(location: string, expected: string): Promise<string | undefined> {
   let range: string | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
-    range = (await injectAsAdmin(app, { method: 'GET', url: location })).headers.range as string | undefined;
+    range = (await injectAsAdmin(app, { method: 'GET', url: location })).headers.range;
     if (range === expected) return range;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
