@@ -72,7 +72,11 @@ export class FsBlobStore implements BlobStore {
       throw error;
     }
     // The open handle pins the inode: garbage collection deleting the blob cannot cut this stream short.
-    return handle.createReadStream(range === undefined ? {} : { start: range.start, end: range.end });
+    // 1 MiB reads: the default 64 KiB costs a syscall and an event-loop turn per 64 KiB of a pull.
+    const highWaterMark = 1024 * 1024;
+    return handle.createReadStream(
+      range === undefined ? { highWaterMark } : { start: range.start, end: range.end, highWaterMark },
+    );
   }
 
   async startUpload(repository: string): Promise<UploadSession> {
@@ -223,7 +227,8 @@ export class FsBlobStore implements BlobStore {
       expectedLength: options.expectedLength,
       maxLength: options.maxLength,
     });
-    const file = handle.createWriteStream({ start: size });
+    // Large buffers let the stream batch many socket chunks into one writev instead of one write each.
+    const file = handle.createWriteStream({ start: size, highWaterMark: 4 * 1024 * 1024 });
     try {
       await pipeline(body, meter, file);
       await whenClosed(file);
