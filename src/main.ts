@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: sizes the libuv thread pool before any file system call.
+import './app/threadpool.js';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { composeBerth, openStore } from './app/compose.js';

@@ -10,6 +10,7 @@ import { AuthService } from '../core/iam/auth.service.js';
 import { ProjectService } from '../core/projects/project.service.js';
 import { BlobService } from '../core/registry/blob.service.js';
 import { ManifestService } from '../core/registry/manifest.service.js';
+import { RegistryCache } from '../core/registry/registry.cache.js';
 import { RepositoryAccess } from '../core/registry/repository.access.js';
 import { buildServer } from '../http/server.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -79,12 +80,15 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
     throw error;
   }
   const blobStore = new FsBlobStore({ root: registryRoot });
+  // One process owns embedded metadata, so its read cache is always fresh; with several instances it
+  // stays off until invalidation is shared through Redis.
+  const cache = new RegistryCache({ enabled: isEmbedded(config) });
   const server = buildServer(
     {
       auth: new AuthService({ users: store }),
-      access: new RepositoryAccess({ store }),
-      blobs: new BlobService({ store, blobs: blobStore }),
-      manifests: new ManifestService({ store }),
+      access: new RepositoryAccess({ store, cache }),
+      blobs: new BlobService({ store, blobs: blobStore, cache }),
+      manifests: new ManifestService({ store, cache }),
       projects: new ProjectService({ store, creationRestriction: config.berth.project_creation_restriction }),
       realm: 'Berth',
     },

@@ -3,6 +3,7 @@ import { DomainError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
 import type { MetadataStore, Repository } from '../../ports/metadata-store.js';
+import type { RegistryCache } from './registry.cache.js';
 
 /**
  * Blobs of a repository and the upload sessions that create them (distribution-spec §Pushing blobs,
@@ -20,16 +21,24 @@ export interface ChunkOptions {
 export class BlobService {
   readonly #store: MetadataStore;
   readonly #blobs: BlobStore;
+  readonly #cache: RegistryCache;
 
-  constructor(options: { store: MetadataStore; blobs: BlobStore }) {
+  constructor(options: { store: MetadataStore; blobs: BlobStore; cache: RegistryCache }) {
     this.#store = options.store;
     this.#blobs = options.blobs;
+    this.#cache = options.cache;
   }
 
   /** The blob as linked into the repository, or blob.unknown. */
   async statBlob(repositoryName: string, digest: Digest): Promise<BlobInfo> {
-    const repository = await this.#store.findRepository(repositoryName);
-    const linked = repository && (await this.#store.findRepositoryBlob(repository.repositoryId, digest));
+    const repository = await this.#cache.repository(repositoryName, () =>
+      this.#store.findRepository(repositoryName),
+    );
+    const linked =
+      repository &&
+      (await this.#cache.blobLink(repository.repositoryId, digest, () =>
+        this.#store.findRepositoryBlob(repository.repositoryId, digest),
+      ));
     if (!linked) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
     return linked;
   }
@@ -42,6 +51,7 @@ export class BlobService {
   async deleteBlob(repositoryName: string, digest: Digest): Promise<void> {
     const repository = await this.#store.findRepository(repositoryName);
     const removed = repository && (await this.#store.unlinkBlob(repository.repositoryId, digest));
+    if (repository) this.#cache.forgetBlobLink(repository.repositoryId, digest);
     if (!removed) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
   }
 

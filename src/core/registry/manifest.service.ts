@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import { digestAlgorithm, digestOf, parseDigest, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import { isValidTag } from '../oci/names.js';
+import type { RegistryCache } from './registry.cache.js';
 import type {
   ManifestRecord,
   MetadataStore,
@@ -43,9 +44,11 @@ export interface PushedManifest {
 
 export class ManifestService {
   readonly #store: MetadataStore;
+  readonly #cache: RegistryCache;
 
-  constructor(options: { store: MetadataStore }) {
+  constructor(options: { store: MetadataStore; cache: RegistryCache }) {
     this.#store = options.store;
+    this.#cache = options.cache;
   }
 
   async putManifest(projectId: number, repositoryName: string, push: ManifestPush): Promise<PushedManifest> {
@@ -69,7 +72,7 @@ export class ManifestService {
     if (Buffer.byteLength(content) !== bytes.length)
       throw new DomainError('manifest.invalid', 'manifest is not UTF-8');
 
-    await this.#store.transaction(async (tx) => {
+    const repositoryId = await this.#store.transaction(async (tx) => {
       const repository = await tx.ensureRepository(projectId, repositoryName);
       for (const blob of parsed.blobs) {
         if (!(await tx.findRepositoryBlob(repository.repositoryId, blob.digest))) {
@@ -100,7 +103,9 @@ export class ManifestService {
         ],
       });
       for (const tag of tags) await tx.putTag(repository.repositoryId, tag, digest);
+      return repository.repositoryId;
     });
+    this.#cache.forgetTags(repositoryId, tags);
     return { digest, subject: parsed.subject?.digest ?? null, tags };
   }
 
@@ -120,10 +125,15 @@ export class ManifestService {
   async deleteManifest(repositoryName: string, reference: string): Promise<void> {
     const target = parseReference(reference);
     const repository = await this.#requireRepository(repositoryName);
-    const removed =
-      target.kind === 'digest'
-        ? await this.#store.deleteManifest(repository.repositoryId, target.digest)
-        : await this.#store.deleteTag(repository.repositoryId, target.tag);
+    const { repositoryId } = repository;
+    let removed: boolean;
+    if (target.kind === 'digest') {
+      removed = await this.#store.deleteManifest(repositoryId, target.digest);
+      this.#cache.forgetManifest(repositoryId, target.digest);
+    } else {
+      removed = await this.#store.deleteTag(repositoryId, target.tag);
+      this.#cache.forgetTags(repositoryId, [target.tag]);
+    }
     if (!removed) throw new DomainError('manifest.unknown', `manifest ${reference.slice(0, 150)} unknown`);
   }
 
@@ -134,7 +144,7 @@ export class ManifestService {
 
   async listReferrers(repositoryName: string, subject: string, artifactType?: string): Promise<Referrer[]> {
     const digest = parseDigest(subject);
-    const repository = await this.#store.findRepository(repositoryName);
+    const repository = await this.#findRepository(repositoryName);
     if (!repository) return [];
     return this.#store.listReferrers(repository.repositoryId, digest, artifactType);
   }
@@ -143,8 +153,12 @@ export class ManifestService {
     return this.#store.listRepositoryNames(page);
   }
 
+  #findRepository(name: string): Promise<Repository | undefined> {
+    return this.#cache.repository(name, () => this.#store.findRepository(name));
+  }
+
   async #requireRepository(name: string): Promise<Repository> {
-    const repository = await this.#store.findRepository(name);
+    const repository = await this.#findRepository(name);
     if (!repository) throw new DomainError('name.unknown', `repository "${name}" not known to registry`);
     return repository;
   }

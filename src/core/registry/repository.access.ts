@@ -3,6 +3,7 @@ import { canAccessRepository } from '../iam/access.policy.js';
 import type { Principal, RepositoryAction } from '../iam/principal.js';
 import { parseRepositoryName } from '../oci/names.js';
 import type { MetadataStore, Project } from '../../ports/metadata-store.js';
+import type { RegistryCache } from './registry.cache.js';
 
 /**
  * Resolves a repository name for an action by a principal: validates the name, finds its project, checks
@@ -17,14 +18,18 @@ export interface RepositoryTarget {
 
 export class RepositoryAccess {
   readonly #store: MetadataStore;
+  readonly #cache: RegistryCache;
 
-  constructor(options: { store: MetadataStore }) {
+  constructor(options: { store: MetadataStore; cache: RegistryCache }) {
     this.#store = options.store;
+    this.#cache = options.cache;
   }
 
   async authorize(principal: Principal, name: string, action: RepositoryAction): Promise<RepositoryTarget> {
     const parsed = parseRepositoryName(name);
-    const project = await this.#store.findProjectByName(parsed.project);
+    const project = await this.#cache.project(parsed.project, () =>
+      this.#store.findProjectByName(parsed.project),
+    );
     if (!project || !canAccessRepository(principal, project, action)) {
       if (principal.kind === 'anonymous') {
         throw new DomainError('auth.unauthorized', 'authentication required');

@@ -279,6 +279,24 @@ describe('manifests', () => {
     expect(again.json().errors[0].code).toBe('MANIFEST_UNKNOWN');
   });
 
+  it('serves a moved tag at once (the read cache follows writes)', async () => {
+    const first = await pushImage(app, 'library/moving', 'stable');
+    const pull = () => inject({ method: 'GET', url: '/v2/library/moving/manifests/stable' });
+    expect((await pull()).headers['docker-content-digest']).toBe(first.digest);
+    const second = await pushImage(app, 'library/moving', 'stable', { annotations: { version: '2' } });
+    expect((await pull()).headers['docker-content-digest']).toBe(second.digest);
+    expect(
+      (await inject({ method: 'DELETE', url: `/v2/library/moving/manifests/${second.digest}` })).statusCode,
+    ).toBe(202);
+    expect((await pull()).statusCode).toBe(404);
+    const blob = await inject({ method: 'HEAD', url: `/v2/library/moving/blobs/${first.layer}` });
+    expect(blob.statusCode).toBe(200);
+    await inject({ method: 'DELETE', url: `/v2/library/moving/blobs/${first.layer}` });
+    expect(
+      (await inject({ method: 'HEAD', url: `/v2/library/moving/blobs/${first.layer}` })).statusCode,
+    ).toBe(404);
+  });
+
   it('answers NAME_UNKNOWN for a repository that does not exist', async () => {
     const response = await inject({ method: 'GET', url: '/v2/library/never/manifests/latest' });
     expect(response.statusCode).toBe(404);
