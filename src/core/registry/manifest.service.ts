@@ -112,11 +112,18 @@ export class ManifestService {
   async getManifest(repositoryName: string, reference: string): Promise<ManifestRecord> {
     const target = parseReference(reference);
     const repository = await this.#requireRepository(repositoryName);
+    const { repositoryId } = repository;
     const digest =
       target.kind === 'digest'
         ? target.digest
-        : await this.#store.findTag(repository.repositoryId, target.tag);
-    const manifest = digest && (await this.#store.findManifest(repository.repositoryId, digest));
+        : await this.#cache.tag(repositoryId, target.tag, () =>
+            this.#store.findTag(repositoryId, target.tag),
+          );
+    const manifest =
+      digest &&
+      (await this.#cache.manifest(repositoryId, digest, () =>
+        this.#store.findManifest(repositoryId, digest),
+      ));
     if (!manifest) throw new DomainError('manifest.unknown', `manifest ${reference.slice(0, 150)} unknown`);
     return manifest;
   }

@@ -2,6 +2,7 @@ import { DomainError } from '../../core/errors.js';
 import { canListCatalog } from '../../core/iam/access.policy.js';
 import { MAX_MANIFEST_BYTES } from '../../core/oci/manifest.js';
 import { MANIFEST_MEDIA_TYPES, MediaType } from '../../core/oci/media-types.js';
+import type { ManifestRecord } from '../../ports/metadata-store.js';
 import { listPage, readListingRequest, readSmallBody, type OciContext } from './oci-context.js';
 
 /** Manifests, tags, referrers and the catalog (distribution-spec §Pulling manifests, §Pushing manifests, §Content Discovery). */
@@ -18,6 +19,18 @@ function isAcceptable(acceptHeaders: string | string[] | undefined, mediaType: s
     .map((item) => item.split(';')[0]?.trim().toLowerCase() ?? '');
   if (!accepted.some((type) => MANIFEST_MEDIA_TYPES.includes(type))) return true;
   return accepted.includes(mediaType) || accepted.includes('*/*');
+}
+
+/** Encoded manifest bodies by record: cached records are shared objects, so each is encoded once. */
+const encoded = new WeakMap<ManifestRecord, Buffer>();
+
+function manifestBytes(manifest: ManifestRecord): Buffer {
+  let bytes = encoded.get(manifest);
+  if (bytes === undefined) {
+    bytes = Buffer.from(manifest.content);
+    encoded.set(manifest, bytes);
+  }
+  return bytes;
 }
 
 export async function getManifest(
@@ -40,7 +53,7 @@ export async function getManifest(
     .header('ETag', `"${manifest.digest}"`)
     .header('Content-Length', String(manifest.sizeBytes));
   // A Buffer, so Fastify adds no charset to the manifest's Content-Type.
-  ctx.reply.send(head ? undefined : Buffer.from(manifest.content));
+  ctx.reply.send(head ? undefined : manifestBytes(manifest));
 }
 
 export async function putManifest(ctx: OciContext, name: string, reference: string): Promise<void> {
