@@ -6,6 +6,7 @@ import { FsBlobStore } from '../adapters/blob/fs-blob.store.js';
 import { ensurePostgresDatabase, openMetadataStore } from '../adapters/db/kysely-metadata.store.js';
 import { isEmbedded } from '../config/config.derived.js';
 import type { BerthConfig } from '../config/config.schema.js';
+import { parseDurationMs } from '../config/config.units.js';
 import { AuthService } from '../core/iam/auth.service.js';
 import { ProjectService } from '../core/projects/project.service.js';
 import { BlobService } from '../core/registry/blob.service.js';
@@ -46,14 +47,19 @@ export async function openStore(config: BerthConfig): Promise<MetadataStore> {
     return openMetadataStore({ kind: 'sqlite', file: join(dir, 'berth.sqlite') });
   }
   const db = config.external_database!.harbor;
+  // Harbor's pool keys: max_open_conns 0 means unbounded there; a pg pool needs a number, so 0 gives 100.
+  const lifetimeMs = parseDurationMs(db.conn_max_lifetime);
+  const idleMs = parseDurationMs(db.conn_max_idle_time);
   const options = {
     host: db.host,
     port: db.port,
     database: db.db_name,
     user: db.username,
     password: db.password ?? '',
-    ssl: db.ssl_mode !== undefined && db.ssl_mode !== 'disable',
-    ...(db.max_open_conns ? { max: db.max_open_conns } : {}),
+    ssl: db.ssl_mode !== 'disable',
+    max: db.max_open_conns > 0 ? db.max_open_conns : 100,
+    ...(idleMs > 0 ? { idleTimeoutMillis: idleMs } : {}),
+    ...(lifetimeMs > 0 ? { maxLifetimeSeconds: Math.max(1, Math.round(lifetimeMs / 1000)) } : {}),
   };
   // Creating the database is a convenience for a fresh server; an operator's role may lack the right, and
   // then the database must exist already (opening it reports that clearly).

@@ -20,9 +20,10 @@ describe('unbuilt feature warnings', () => {
       'external_redis',
       'upload_purging',
       'log.local',
+      'external_database.harbor.max_idle_conns',
     ]);
     expect(warnings).toEqual([
-      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, cache, external_redis, upload_purging, log.local',
+      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, cache, external_redis, upload_purging, log.local, external_database.harbor.max_idle_conns',
     ]);
   });
 

@@ -35,6 +35,7 @@ export const UNBUILT_FEATURE_KEYS = [
   'storage_service.redirect',
   'storage_service.filesystem.maxthreads',
   'storage_service.filesystem.rootdirectory', // blobs live under data_volume until the blob store takes a root
+  'external_database.harbor.max_idle_conns', // pg's pool closes idle connections by age, not by count
 ] as const;
 
 export type UnbuiltFeatureKey = (typeof UNBUILT_FEATURE_KEYS)[number];

@@ -12,6 +12,8 @@ export interface PostgresOptions {
   /** Pool size per process (pg's default is 10). */
   max?: number;
   idleTimeoutMillis?: number;
+  /** A connection is closed and replaced after this long (harbor.yml conn_max_lifetime). */
+  maxLifetimeSeconds?: number;
   /** How long a query waits for a pooled connection before failing as `unavailable`; default 10 s. */
   connectionTimeoutMillis?: number;
 }
@@ -84,5 +86,6 @@ function poolConfig(options: PostgresOptions): pg.PoolConfig {
     ...clientConfig(options),
     ...(options.max === undefined ? {} : { max: options.max }),
     ...(options.idleTimeoutMillis === undefined ? {} : { idleTimeoutMillis: options.idleTimeoutMillis }),
+    ...(options.maxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.maxLifetimeSeconds }),
   };
 }
