@@ -110,6 +110,10 @@ export class ManifestService {
   }
 
   async getManifest(repositoryName: string, reference: string): Promise<ManifestRecord> {
+    // A pull answers only 404 (distribution-spec end-3): a reference that is no valid tag names no manifest.
+    if (!reference.includes(':') && !isValidTag(reference)) {
+      throw new DomainError('manifest.unknown', `manifest ${reference.slice(0, 150)} unknown`);
+    }
     const target = parseReference(reference);
     const repository = await this.#requireRepository(repositoryName);
     const { repositoryId } = repository;
