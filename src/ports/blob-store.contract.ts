@@ -303,6 +303,27 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
         expect(await store.stat(digestOf('abandoned'))).toBeUndefined();
       });
 
+      it('cancels a session that never received a byte', async () => {
+        const session = await store.startUpload('library/app');
+        await store.cancelUpload(session.id);
+        expect(await store.getUpload(session.id)).toBeUndefined();
+        expect(await collect(store.listUploads())).toEqual([]);
+        await expectCode(store.commitUpload(session.id, digestOf('')), 'blob.uploadUnknown');
+        await expectCode(store.cancelUpload(session.id), 'blob.uploadUnknown');
+      });
+
+      it('answers every call with the session as it stands after the last one', async () => {
+        const session = await store.startUpload('library/app');
+        const first = await store.appendUpload(session.id, body(Buffer.from('12')));
+        expect(first).toEqual({ ...session, sizeBytes: 2 });
+        const second = await store.appendUpload(session.id, body(Buffer.alloc(0)), { offset: 2 });
+        expect(second).toEqual({ ...session, sizeBytes: 2 });
+        const third = await store.appendUpload(session.id, body(Buffer.from('345')), { offset: 2 });
+        expect(third).toEqual({ ...session, sizeBytes: 5 });
+        expect(await store.getUpload(session.id)).toEqual(third);
+        expect(await collect(store.listUploads())).toEqual([third]);
+      });
+
       it('lists the sessions on the volume', async () => {
         const one = await store.startUpload('library/one');
         const two = await store.startUpload('team/two');
@@ -352,6 +373,37 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
         const digest = digestOf('one,two,three');
         expect(await store.commitUpload(session.id, digest)).toEqual({ digest, sizeBytes: 13 });
         expect(await other.stat(digest)).toEqual({ digest, sizeBytes: 13 });
+      });
+
+      it('commits on the other instance a session that never received a byte', async ({ skip }) => {
+        const other = await secondInstance(skip);
+        const session = await store.startUpload('library/app');
+        expect(await other.getUpload(session.id)).toEqual(session);
+        const empty = digestOf('');
+        expect(await other.commitUpload(session.id, empty)).toEqual({ digest: empty, sizeBytes: 0 });
+        expect(await store.stat(empty)).toEqual({ digest: empty, sizeBytes: 0 });
+        expect(await store.getUpload(session.id)).toBeUndefined();
+      });
+
+      it('treats a session the other instance ended as unknown', async ({ skip }) => {
+        const other = await secondInstance(skip);
+        const committed = await store.startUpload('library/app');
+        await store.appendUpload(committed.id, body(Buffer.from('done')));
+        const cancelled = await store.startUpload('library/app');
+        await store.appendUpload(cancelled.id, body(Buffer.from('dropped')));
+        const cancelledEmpty = await store.startUpload('library/app');
+        expect(await store.getUpload(cancelledEmpty.id)).toMatchObject({ sizeBytes: 0 });
+        await other.commitUpload(committed.id, digestOf('done'));
+        await other.cancelUpload(cancelled.id);
+        await other.cancelUpload(cancelledEmpty.id);
+        for (const session of [committed, cancelled, cancelledEmpty]) {
+          expect(await store.getUpload(session.id)).toBeUndefined();
+          await expectCode(store.appendUpload(session.id, body(Buffer.from('x'))), 'blob.uploadUnknown');
+          await expectCode(store.commitUpload(session.id, digestOf('done')), 'blob.uploadUnknown');
+          await expectCode(store.cancelUpload(session.id), 'blob.uploadUnknown');
+        }
+        expect(await collect(store.listUploads())).toEqual([]);
+        expect(await readAll(await store.open(digestOf('done')))).toEqual(Buffer.from('done'));
       });
 
       it('rejects a stale offset sent to the other instance', async ({ skip }) => {

@@ -9,7 +9,7 @@ import type { Digest } from '../core/oci/digest.js';
  *   metadata store's business, never a path here.
  * - A blob becomes visible only complete and verified: temp file -> fsync -> rename. A crash or a failed
  *   request leaves no partial or wrong blob visible.
- * - Upload sessions live on the same volume (`uploads/<id>/`), so any instance sharing the volume can
+ * - Upload sessions live on the same volume (`uploads/<id>.json` and `.data`), so any instance sharing the volume can
  *   continue or finish a session another one started. Session ids are UUIDs; any other id is unknown
  *   (this is also what keeps ids from naming paths outside the volume).
  * - Not found is `undefined` from stat/getUpload, and a DomainError (`blob.unknown`,

@@ -1,9 +1,8 @@
 import type { Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DomainError } from '../../core/errors.js';
 import {
   createDigester,
@@ -14,11 +13,13 @@ import {
 } from '../../core/oci/digest.js';
 import type { AppendOptions, BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
 import { AppendMeter } from './append-meter.transform.js';
-import { FsBlobLayout, isSessionId, SESSION_DATA } from './fs-blob.layout.js';
-import { fsyncDir, fsyncFile, isNotFound, mkdirDurable, removeTreeAtomically } from './fs-durability.js';
-import { createSessionFiles, readSessionFiles, sessionDataSize } from './fs-upload-session.files.js';
+import { FsBlobLayout, type SessionPaths } from './fs-blob.layout.js';
+import { fsyncDir, isNotFound, mkdirDurable } from './fs-durability.js';
+import { closeFd, fsyncFd, fstatFd, openFd, renamePath, statPath } from './fs-calls.js';
+import { FsSessionFiles } from './fs-upload-session.files.js';
 import { HashStateCache } from './hash-state.cache.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { pump } from './stream-pump.js';
 
 export interface FsBlobStoreOptions {
   /** The registry directory on the data volume (shared by every instance in HA). */
@@ -28,12 +29,19 @@ export interface FsBlobStoreOptions {
 }
 
 /**
- * BlobStore on a local or shared (NFS, CephFS) directory. Semantics: see ports/blob-store.ts.
+ * BlobStore on a local or shared (NFS, CephFS) directory. Semantics: see ports/blob-store.ts; layout: see
+ * fs-blob.layout.ts.
  *
- * The volume is the only source of truth: a session's size is its data file's size, its repository and
- * start time are files next to it. What this process keeps in memory (a per-session sha256 state, a
- * per-session queue) only speeds things up or orders this process's own calls; a second instance on the
- * same volume can continue and finish any session.
+ * The volume is the only source of truth: a session is `uploads/<id>.json` (repository, start time) and its
+ * size is the size of `uploads/<id>.data` (0 while that does not exist). Committing fsyncs the data file,
+ * renames it into blobs/ and fsyncs the directory, so a blob path only ever names complete, verified bytes.
+ * What this process keeps in memory (a per-session sha256 state, a per-session queue, the blob directories
+ * it knows exist) only speeds things up or orders this process's own calls; a second instance on the same
+ * volume can continue and finish any session.
+ *
+ * Every filesystem call is asynchronous (synchronous ones would stall the event loop on NFS) and each costs
+ * a thread-pool round trip, so the hot path makes as few as it can and overlaps independent ones; see
+ * docs/adr/0002-upload-session-files.md.
  *
  * Across instances, calls on one session are not serialised here: the upload service must hold a
  * distributed lock per session if two instances may receive requests for the same session at once.
@@ -43,9 +51,13 @@ export class FsBlobStore implements BlobStore {
   private readonly now: () => Date;
   private readonly sessionQueue = new KeyedMutex();
   private readonly hashStates = new HashStateCache();
+  private readonly sessions: FsSessionFiles;
+  /** Blob parent directories known to exist. They are never removed (see delete), so this only grows. */
+  private readonly blobDirs = new Set<string>();
 
   constructor(options: FsBlobStoreOptions) {
     this.layout = new FsBlobLayout(options.root);
+    this.sessions = new FsSessionFiles(this.layout);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -53,7 +65,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.layout.blobPath(digest);
     if (path === undefined) return undefined;
     try {
-      const info = await stat(path);
+      const info = await statPath(path);
       return info.isFile() ? { digest, sizeBytes: info.size } : undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -80,20 +92,20 @@ export class FsBlobStore implements BlobStore {
   }
 
   async startUpload(repository: string): Promise<UploadSession> {
-    return createSessionFiles(this.layout, repository, this.now().toISOString());
+    return this.sessions.create(repository, this.now().toISOString());
   }
 
   async getUpload(id: string): Promise<UploadSession | undefined> {
-    const dir = this.layout.sessionDir(id);
-    return dir === undefined ? undefined : readSessionFiles(id, dir);
+    const paths = this.layout.sessionPaths(id);
+    return paths === undefined ? undefined : this.sessions.read(id, paths);
   }
 
   async appendUpload(id: string, body: Readable, options: AppendOptions = {}): Promise<UploadSession> {
-    const dir = this.requireSessionDir(id);
+    const paths = this.requireSessionPaths(id);
     return this.sessionQueue.run(id, async () => {
-      const dataPath = join(dir, SESSION_DATA);
-      const size = await sessionDataSize(dataPath);
-      if (size === undefined) throw uploadUnknown(id);
+      const session = await this.sessions.read(id, paths);
+      if (session === undefined) throw uploadUnknown(id);
+      const size = session.sizeBytes;
       if (options.offset !== undefined && options.offset !== size) {
         throw new DomainError(
           'blob.rangeInvalid',
@@ -103,22 +115,21 @@ export class FsBlobStore implements BlobStore {
           },
         );
       }
-      await this.writeChunk(id, dataPath, size, body, options);
-      const session = await readSessionFiles(id, dir);
-      if (session === undefined) throw uploadUnknown(id);
-      return session;
+      const written = await this.writeChunk(id, paths.data, size, body, options);
+      // Within this process the queue makes this exact; across instances the upload service's lock does.
+      return { ...session, sizeBytes: size + written };
     });
   }
 
   async commitUpload(id: string, digest: Digest): Promise<BlobInfo> {
-    const dir = this.requireSessionDir(id);
+    const paths = this.requireSessionPaths(id);
     const blobPath = this.layout.blobPath(digest);
     if (blobPath === undefined) throw new DomainError('digest.invalid', `unsupported digest ${digest}`);
     return this.sessionQueue.run(id, async () => {
-      const dataPath = join(dir, SESSION_DATA);
-      const size = await sessionDataSize(dataPath);
-      if (size === undefined) throw uploadUnknown(id);
-      const actual = await this.sessionDigestHex(id, dataPath, size, digestAlgorithm(digest));
+      const [session, existing] = await Promise.all([this.sessions.read(id, paths), this.stat(digest)]);
+      if (session === undefined) throw uploadUnknown(id);
+      const size = session.sizeBytes;
+      const actual = await this.sessionDigestHex(id, paths.data, size, digestAlgorithm(digest));
       if (actual !== digestHex(digest)) {
         throw new DomainError('digest.mismatch', `upload content does not match ${digest}`, {
           detail: { digest, actual: `${digestAlgorithm(digest)}:${actual}` },
@@ -126,20 +137,27 @@ export class FsBlobStore implements BlobStore {
       }
       // Content-addressed: an existing blob of the right size holds these very bytes. A wrong size can
       // only be damage from outside, so the verified upload replaces it.
-      if ((await this.stat(digest))?.sizeBytes !== size) {
-        await this.publish(id, dataPath, size, blobPath, digest);
+      if (existing?.sizeBytes === size) {
+        this.hashStates.delete(id);
+        await this.sessions.remove(id, paths);
+      } else {
+        await this.publish(id, paths, size, blobPath, digest);
+        this.hashStates.delete(id);
+        // The data file is the blob now; the .json goes last, so a crash before this line leaves an empty
+        // session behind (upload purging removes it), never a session that claims the blob's bytes.
+        await this.sessions.finish(id, paths);
       }
-      this.hashStates.delete(id);
-      await removeTreeAtomically(dir, this.layout.tmpPath());
       return { digest, sizeBytes: size };
     });
   }
 
   async cancelUpload(id: string): Promise<void> {
-    const dir = this.requireSessionDir(id);
+    const paths = this.requireSessionPaths(id);
     return this.sessionQueue.run(id, async () => {
       this.hashStates.delete(id);
-      if (!(await removeTreeAtomically(dir, this.layout.tmpPath()))) throw uploadUnknown(id);
+      // A .json cut short by a crash is no session, for cancel as for everything else (sweeping removes it).
+      if ((await this.sessions.read(id, paths)) === undefined) throw uploadUnknown(id);
+      if (!(await this.sessions.remove(id, paths))) throw uploadUnknown(id);
     });
   }
 
@@ -149,61 +167,30 @@ export class FsBlobStore implements BlobStore {
     if (path !== undefined) await rm(path, { force: true });
   }
 
-  async *listUploads(): AsyncIterable<UploadSession> {
-    let names: string[];
-    try {
-      names = await readdir(this.layout.uploadsDir);
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    for (const name of names) {
-      if (!isSessionId(name)) continue;
-      const session = await readSessionFiles(name, join(this.layout.uploadsDir, name));
-      if (session !== undefined) yield session;
-    }
+  listUploads(): AsyncIterable<UploadSession> {
+    return this.sessions.list();
   }
 
   /**
-   * Not part of the port: removes what a crash left in tmp/ (a half-created session, a discarded session
-   * whose deletion was interrupted). Entries younger than `olderThan` may belong to a live operation on
-   * some instance and are kept. Returns how many entries were removed. Safe to run on every instance.
+   * Not part of the port: removes what a crash left behind (a session file whose write was cut short, data
+   * whose session is gone, the earlier layout's directories and tmp/). Entries younger than `olderThan`
+   * may belong to a live operation on some instance and are kept. Returns how many entries were removed.
+   * Safe to run on every instance.
    */
   async sweepTemporary(olderThan: Date): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.layout.tmpDir);
-    } catch (error) {
-      if (isNotFound(error)) return 0;
-      throw error;
-    }
-    let removed = 0;
-    for (const name of names) {
-      const path = join(this.layout.tmpDir, name);
-      try {
-        const info = await lstat(path);
-        // ctime moves on rename, so a session discarded a moment ago counts as young however old it is.
-        if (Math.max(info.mtimeMs, info.ctimeMs) >= olderThan.getTime()) continue;
-      } catch (error) {
-        if (isNotFound(error)) continue;
-        throw error;
-      }
-      await rm(path, { recursive: true, force: true });
-      removed += 1;
-    }
-    return removed;
+    return this.sessions.sweep(olderThan);
   }
 
-  private requireSessionDir(id: string): string {
-    const dir = this.layout.sessionDir(id);
-    if (dir === undefined) throw uploadUnknown(id);
-    return dir;
+  private requireSessionPaths(id: string): SessionPaths {
+    const paths = this.layout.sessionPaths(id);
+    if (paths === undefined) throw uploadUnknown(id);
+    return paths;
   }
 
   /**
-   * Streams the body to the end of the data file. On any failure the file is truncated back to `size`,
-   * so the client can retry the same chunk; the hash state for `size` bytes is untouched because only a
-   * copy of it was fed.
+   * Streams the body to the end of the data file and returns how many bytes it wrote. On any failure the
+   * file is truncated back to `size`, so the client can retry the same chunk; the hash state for `size`
+   * bytes is untouched because only a copy of it was fed.
    */
   private async writeChunk(
     id: string,
@@ -211,10 +198,12 @@ export class FsBlobStore implements BlobStore {
     size: number,
     body: Readable,
     options: AppendOptions,
-  ): Promise<void> {
-    let handle: FileHandle;
+  ): Promise<number> {
+    let fd: number;
     try {
-      handle = await open(dataPath, 'r+');
+      // The first chunk creates the file. Past that the file must still be there: re-creating it would
+      // write after a hole, into a session another instance has just committed or cancelled.
+      fd = await openFd(dataPath, size === 0 ? constants.O_WRONLY | constants.O_CREAT : constants.O_WRONLY);
     } catch (error) {
       if (isNotFound(error)) throw uploadUnknown(id);
       throw error;
@@ -228,9 +217,9 @@ export class FsBlobStore implements BlobStore {
       maxLength: options.maxLength,
     });
     // Large buffers let the stream batch many socket chunks into one writev instead of one write each.
-    const file = handle.createWriteStream({ start: size, highWaterMark: 4 * 1024 * 1024 });
+    const file = createWriteStream(dataPath, { fd, start: size, highWaterMark: 4 * 1024 * 1024 });
     try {
-      await pipeline(body, meter, file);
+      await pump(body, meter, file);
       await whenClosed(file);
     } catch (error) {
       // Wait for in-flight writes to land before truncating, or they could land after the truncation.
@@ -239,6 +228,7 @@ export class FsBlobStore implements BlobStore {
       throw error;
     }
     if (hash !== undefined) this.hashStates.set(id, { offset: size + meter.bytes, hash });
+    return meter.bytes;
   }
 
   private async sessionDigestHex(
@@ -260,26 +250,56 @@ export class FsBlobStore implements BlobStore {
   /** fsync, then rename into place: the blob path only ever names complete, verified bytes. */
   private async publish(
     id: string,
-    dataPath: string,
+    paths: SessionPaths,
     size: number,
     blobPath: string,
     digest: Digest,
   ): Promise<void> {
-    await fsyncFile(dataPath);
-    // Narrows the window in which another instance appending to this session (without the lock the
-    // upload service should hold) could slip bytes in between verification and publication.
-    if ((await sessionDataSize(dataPath)) !== size) throw sessionChanged(id);
-    const parent = dirname(blobPath);
-    await mkdirDurable(parent);
+    let fd: number;
     try {
-      await rename(dataPath, blobPath);
+      // An empty session may have no data file yet: the commit creates the (empty) blob's file.
+      fd = await openFd(paths.data, size === 0 ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      // Another instance committed (or cancelled) this very session between our checks and the rename.
-      if ((await this.stat(digest))?.sizeBytes !== size) throw uploadUnknown(id);
-      return;
+      return this.committedElsewhere(id, digest, size);
+    }
+    try {
+      await fsyncFd(fd);
+      // Narrows the window in which another instance appending to this session (without the lock the
+      // upload service should hold) could slip bytes in between verification and publication.
+      if ((await fstatFd(fd)).size !== size) throw sessionChanged(id);
+    } finally {
+      await closeFd(fd);
+    }
+    const parent = dirname(blobPath);
+    if (!this.blobDirs.has(parent)) {
+      await mkdirDurable(parent);
+      this.blobDirs.add(parent);
+    }
+    if (!(await renameIfPresent(paths.data, blobPath))) {
+      // Either the data file is gone or, against the rule, someone removed the blob directory: create it
+      // again (cheap and idempotent) and look once more before concluding the former.
+      this.blobDirs.delete(parent);
+      await mkdirDurable(parent);
+      this.blobDirs.add(parent);
+      if (!(await renameIfPresent(paths.data, blobPath))) return this.committedElsewhere(id, digest, size);
     }
     await fsyncDir(parent);
+  }
+
+  /** Another instance committed (or cancelled) this very session between our checks and the rename. */
+  private async committedElsewhere(id: string, digest: Digest, size: number): Promise<void> {
+    if ((await this.stat(digest))?.sizeBytes !== size) throw uploadUnknown(id);
+  }
+}
+
+async function renameIfPresent(from: string, to: string): Promise<boolean> {
+  try {
+    await renamePath(from, to);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
   }
 }
 

@@ -1,5 +1,6 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { closeFd, fsyncFd, openFd, unlinkPath } from './fs-calls.js';
 
 /**
  * The few filesystem moves that make writes crash-safe: data reaches the disk (fsync) before a rename
@@ -18,34 +19,25 @@ export function isNotFound(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-export async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Some filesystems (and some NFS servers) refuse fsync on a directory; there the rename's durability is the
  * server's business and we carry on rather than fail a correct write.
  */
 export async function fsyncDir(path: string): Promise<void> {
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = await openFd(path, 'r');
   } catch (error) {
     if (isNotFound(error)) return;
     throw error;
   }
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } catch (error) {
     const code = errorCode(error);
     if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF' && code !== 'EPERM') throw error;
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
 
@@ -61,18 +53,13 @@ export async function mkdirDurable(dir: string): Promise<void> {
   }
 }
 
-/**
- * Removes a directory tree so that it disappears at once: rename into tmp/ (atomic), then delete at leisure.
- * Returns false when the directory was not there.
- */
-export async function removeTreeAtomically(dir: string, tmpPath: string): Promise<boolean> {
-  await mkdir(dirname(tmpPath), { recursive: true });
+/** unlink that tolerates absence. Returns false when there was nothing to remove. */
+export async function unlinkIfExists(path: string): Promise<boolean> {
   try {
-    await rename(dir, tmpPath);
+    await unlinkPath(path);
+    return true;
   } catch (error) {
     if (isNotFound(error)) return false;
     throw error;
   }
-  await rm(tmpPath, { recursive: true, force: true });
-  return true;
 }
