@@ -16,13 +16,7 @@ export async function authenticate(request: FastifyRequest, auth: AuthService): 
   if (scheme.toLowerCase() !== 'basic') {
     throw new DomainError('auth.unauthorized', `unsupported authorization scheme "${scheme.slice(0, 20)}"`);
   }
-  const decoded = Buffer.from(header.slice(space + 1).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new DomainError('auth.unauthorized', 'malformed basic credentials');
-  const username = decoded.slice(0, colon);
-  const password = decoded.slice(colon + 1);
-  if (username === '' && password === '') return ANONYMOUS;
-  const principal = await auth.verifyBasic(username, password);
+  const principal = await auth.authenticateBasic(header.slice(space + 1).trim());
   if (!principal) throw new DomainError('auth.unauthorized', 'invalid username or password');
   return principal;
 }
