@@ -16,6 +16,7 @@ import { RepositoryAccess } from '../core/registry/repository.access.js';
 import { buildServer } from '../http/server.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { bootstrapRegistry } from './bootstrap.js';
+import { startUploadPurgeSchedule } from './upload-purge.schedule.js';
 
 /**
  * The composition root: the only place that knows which adapters run. Embedded mode (no
@@ -100,10 +101,18 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
     },
     { logger },
   );
+  // Removes abandoned upload sessions every upload_purging.interval; see upload-purge.schedule.ts.
+  const uploadPurge = startUploadPurgeSchedule({
+    config: config.upload_purging,
+    blobs: blobStore,
+    sweeper: blobStore,
+    logger,
+  });
   return {
     server,
     store,
     async close() {
+      await uploadPurge?.stop();
       await server.close();
       await store.close();
     },

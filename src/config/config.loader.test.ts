@@ -179,6 +179,17 @@ describe('refusals', () => {
     expect(refusal({ upload_purging: { age: '7d' } })).toEqual([
       'upload_purging.age: expected a Go duration such as 30m, 5m0s or 168h, got "7d"',
     ]);
+    expect(refusal({ upload_purging: { age: '0', interval: '-1h' } })).toEqual([
+      'upload_purging.age: must be greater than 0 while enabled',
+      'upload_purging.interval: must be greater than 0 while enabled',
+    ]);
+    expect(refusal({ upload_purging: { interval: '0s', age: '7d' } })).toEqual([
+      'upload_purging.age: expected a Go duration such as 30m, 5m0s or 168h, got "7d"',
+    ]);
+    expect(
+      configFromDocument({ upload_purging: { enabled: false, interval: 0 } }, { env: {} }).config
+        .upload_purging.interval,
+    ).toBe(0);
     expect(refusal({ jobservice: { job_loggers: ['FILE', 'SYSLOG'] } })).toEqual([
       'jobservice.job_loggers[1]: expected one of STD_OUTPUT, FILE, DB, got "SYSLOG"',
     ]);

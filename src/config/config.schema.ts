@@ -16,6 +16,7 @@ import {
   text,
   versionMarker,
 } from './config.fields.js';
+import { isDuration, parseDurationMs } from './config.units.js';
 
 /**
  * harbor.yml, key for key (make/harbor.yml.tmpl and make/photon/prepare/utils/configs.py), plus Berth's
@@ -78,6 +79,23 @@ const storageService = section({
   const chosen = STORAGE_BACKENDS.filter((name) => value[name] !== undefined);
   if (chosen.length > 1) {
     ctx.addIssue({ code: 'custom', message: `choose one storage backend, found ${chosen.join(', ')}` });
+  }
+});
+
+const uploadPurging = section({
+  enabled: flag().default(true),
+  age: duration().default('168h'),
+  interval: duration().default('24h'),
+  dryrun: flag().default(false),
+}).superRefine((value, ctx) => {
+  // An interval of 0 (or less) would purge in a busy loop and an age of 0 would remove uploads in
+  // progress, so Berth refuses both while purging is on.
+  if (!value.enabled) return;
+  for (const key of ['age', 'interval'] as const) {
+    // A malformed duration is refused by its own field already.
+    if (isDuration(value[key]) && parseDurationMs(value[key]) <= 0) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be greater than 0 while enabled' });
+    }
   }
 });
 
@@ -245,12 +263,7 @@ export const berthConfigSchema = section({
     path: text().regex(/^\//, 'must start with /').default('/metrics'),
   }).prefault({}),
   trace: trace.optional(),
-  upload_purging: section({
-    enabled: flag().default(true),
-    age: duration().default('168h'),
-    interval: duration().default('24h'),
-    dryrun: flag().default(false),
-  }).prefault({}),
+  upload_purging: uploadPurging.prefault({}),
   cache: section({
     enabled: flag().default(false),
     expire_hours: integer({ min: 1 }).default(24),

@@ -18,12 +18,11 @@ describe('unbuilt feature warnings', () => {
       'metric',
       'cache',
       'external_redis',
-      'upload_purging',
       'log.local',
       'external_database.harbor.max_idle_conns',
     ]);
     expect(warnings).toEqual([
-      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, cache, external_redis, upload_purging, log.local, external_database.harbor.max_idle_conns',
+      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, cache, external_redis, log.local, external_database.harbor.max_idle_conns',
     ]);
   });
 

@@ -14,7 +14,6 @@ export const UNBUILT_FEATURE_KEYS = [
   'metric',
   'cache',
   'external_redis',
-  'upload_purging',
   'log.external_endpoint',
   'storage_service.azure',
   'storage_service.gcs',

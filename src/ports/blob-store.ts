@@ -84,3 +84,16 @@ export interface BlobSweeper {
 }
 
 export interface BlobStore extends BlobReader, BlobWriter, BlobSweeper {}
+
+/**
+ * Optional, beside the port: an adapter whose crashes can leave debris that is no session (a session file
+ * cut short, bytes whose session is gone, staging files) cleans it up here. Upload purging calls it when
+ * the adapter has it; the contract suite does not require it.
+ */
+export interface TemporarySweeper {
+  /**
+   * Removes leftovers not modified since `olderThan` (younger ones may belong to a live operation on some
+   * instance) and returns how many entries went. Safe to run on every instance at once.
+   */
+  sweepTemporary(olderThan: Date): Promise<number>;
+}

@@ -11,7 +11,14 @@ import {
   type Digest,
   type DigestAlgorithm,
 } from '../../core/oci/digest.js';
-import type { AppendOptions, BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
+import type {
+  AppendOptions,
+  BlobInfo,
+  BlobStore,
+  ByteRange,
+  TemporarySweeper,
+  UploadSession,
+} from '../../ports/blob-store.js';
 import { AppendMeter } from './append-meter.transform.js';
 import { FsBlobLayout, type SessionPaths } from './fs-blob.layout.js';
 import { fsyncDir, isNotFound, mkdirDurable } from './fs-durability.js';
@@ -46,7 +53,7 @@ export interface FsBlobStoreOptions {
  * Across instances, calls on one session are not serialised here: the upload service must hold a
  * distributed lock per session if two instances may receive requests for the same session at once.
  */
-export class FsBlobStore implements BlobStore {
+export class FsBlobStore implements BlobStore, TemporarySweeper {
   private readonly layout: FsBlobLayout;
   private readonly now: () => Date;
   private readonly sessionQueue = new KeyedMutex();
@@ -172,7 +179,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Not part of the port: removes what a crash left behind (a session file whose write was cut short, data
+   * TemporarySweeper, not part of the BlobStore port: removes what a crash left behind (a session file whose write was cut short, data
    * whose session is gone, the earlier layout's directories and tmp/). Entries younger than `olderThan`
    * may belong to a live operation on some instance and are kept. Returns how many entries were removed.
    * Safe to run on every instance.
