@@ -4,10 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { FsBlobStore } from '../adapters/blob/fs-blob.store.js';
 import { ensurePostgresDatabase, openMetadataStore } from '../adapters/db/kysely-metadata.store.js';
-import { isEmbedded } from '../config/config.derived.js';
+import { externalUrl, isEmbedded } from '../config/config.derived.js';
 import type { BerthConfig } from '../config/config.schema.js';
 import { parseDurationMs } from '../config/config.units.js';
 import { AuthService } from '../core/iam/auth.service.js';
+import { TokenService } from '../core/iam/token.service.js';
 import { ProjectService } from '../core/projects/project.service.js';
 import { BlobService } from '../core/registry/blob.service.js';
 import { ManifestService } from '../core/registry/manifest.service.js';
@@ -16,6 +17,7 @@ import { RepositoryAccess } from '../core/registry/repository.access.js';
 import { buildServer } from '../http/server.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { bootstrapRegistry } from './bootstrap.js';
+import { loadSigningKey, type SigningKey } from './signing-key.js';
 import { startUploadPurgeSchedule } from './upload-purge.schedule.js';
 
 /**
@@ -34,6 +36,8 @@ export interface ComposeOptions {
   logger: Logger;
   /** Where one-time messages (the generated admin password) go; stdout by default. */
   print?: (line: string) => void;
+  /** Size of the token signing key if this start creates it (4096; tests pass 2048, which is quicker to make). */
+  signingKeyBits?: number;
 }
 
 export function dataVolumePath(config: BerthConfig): string {
@@ -74,6 +78,7 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
   const registryRoot = join(dataVolume, 'registry');
   await mkdir(registryRoot, { recursive: true });
   const store = await openStore(config);
+  let signingKey: SigningKey;
   try {
     await bootstrapRegistry({
       store,
@@ -82,6 +87,11 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
       logger,
       print: options.print ?? ((line) => process.stdout.write(`${line}\n`)),
     });
+    signingKey = await loadSigningKey(
+      dataVolume,
+      options.signingKeyBits === undefined ? {} : { bits: options.signingKeyBits },
+    );
+    if (signingKey.created) logger.info({ file: signingKey.file }, 'token signing key created');
   } catch (error) {
     await store.close();
     throw error;
@@ -97,7 +107,13 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
       blobs: new BlobService({ store, blobs: blobStore, cache }),
       manifests: new ManifestService({ store, cache }),
       projects: new ProjectService({ store, creationRestriction: config.berth.project_creation_restriction }),
+      tokens: new TokenService({
+        privateKey: signingKey.key,
+        expirationMinutes: config.berth.token_expiration,
+        projects: { findProjectByName: (name) => cache.project(name, () => store.findProjectByName(name)) },
+      }),
       realm: 'Berth',
+      publicUrl: { url: externalUrl(config), fixed: config.external_url !== undefined },
     },
     { logger },
   );

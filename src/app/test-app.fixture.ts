@@ -25,7 +25,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const { config } = await loadConfig({
     env: { BERTH_DATA_VOLUME: dataVolume, BERTH_HARBOR_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
   });
-  const berth = await composeBerth(config, { logger: pino({ level: 'silent' }), print: () => undefined });
+  const berth = await composeBerth(config, {
+    logger: pino({ level: 'silent' }),
+    print: () => undefined,
+    signingKeyBits: 2048,
+  });
   await berth.server.ready();
   return {
     berth,

@@ -1,14 +1,31 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../core/errors.js';
 import type { AuthService } from '../core/iam/auth.service.js';
-import { ANONYMOUS, type Principal } from '../core/iam/principal.js';
+import { ANONYMOUS, type Identity, type Principal } from '../core/iam/principal.js';
+import type { TokenService } from '../core/iam/token.service.js';
 
 /**
  * Reads the caller from `Authorization`. No header, or Basic with an empty user and password (what
  * containers/image sends after a Basic challenge when it has no credentials: `Basic Og==`), is anonymous.
  * Wrong credentials are refused outright rather than downgraded to anonymous.
+ *
+ * `Bearer <token>` (a token from /service/token) is accepted only where `tokens` is given: on /v2/, as
+ * in Harbor, where the registry token is a registry credential and nothing else.
  */
-export async function authenticate(request: FastifyRequest, auth: AuthService): Promise<Principal> {
+export async function authenticate(
+  request: FastifyRequest,
+  auth: AuthService,
+  tokens?: TokenService,
+): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (tokens !== undefined && header !== undefined && /^bearer /i.test(header)) {
+    return tokens.verify(header.slice('bearer '.length).trim());
+  }
+  return authenticateIdentity(request, auth);
+}
+
+/** The identity of a request that may carry Basic credentials or none (a bearer token is refused). */
+export async function authenticateIdentity(request: FastifyRequest, auth: AuthService): Promise<Identity> {
   const header = request.headers.authorization;
   if (header === undefined || header === '') return ANONYMOUS;
   const space = header.indexOf(' ');
@@ -16,7 +33,7 @@ export async function authenticate(request: FastifyRequest, auth: AuthService): 
   if (scheme.toLowerCase() !== 'basic') {
     throw new DomainError('auth.unauthorized', `unsupported authorization scheme "${scheme.slice(0, 20)}"`);
   }
-  const principal = await auth.authenticateBasic(header.slice(space + 1).trim());
-  if (!principal) throw new DomainError('auth.unauthorized', 'invalid username or password');
-  return principal;
+  const identity = await auth.authenticateBasic(header.slice(space + 1).trim());
+  if (!identity) throw new DomainError('auth.unauthorized', 'invalid username or password');
+  return identity;
 }

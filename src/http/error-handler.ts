@@ -22,7 +22,13 @@ function frameworkCode(error: FastifyError): DomainErrorCode | undefined {
   return undefined;
 }
 
-export function installErrorHandler(app: FastifyInstance, challenge: string): void {
+/** The `WWW-Authenticate` of 401s: per request on /v2/ (the Bearer challenge names a scope), fixed elsewhere. */
+export interface Challenges {
+  oci(request: FastifyRequest): string;
+  api: string;
+}
+
+export function installErrorHandler(app: FastifyInstance, challenges: Challenges): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (CLIENT_GONE.has(error.code) || request.raw.destroyed) {
       request.log.debug({ err: error }, 'client went away');
@@ -42,7 +48,9 @@ export function installErrorHandler(app: FastifyInstance, challenge: string): vo
     }
     const detail = error instanceof DomainError ? error.detail : undefined;
     const mapped = isOci ? OCI_ERRORS[code] : API_ERRORS[code];
-    if (mapped.status === 401) reply.header('WWW-Authenticate', challenge);
+    if (mapped.status === 401) {
+      reply.header('WWW-Authenticate', isOci ? challenges.oci(request) : challenges.api);
+    }
     request.log.debug({ code, status: mapped.status, message: error.message }, 'request refused');
     reply
       .code(mapped.status)

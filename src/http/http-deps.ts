@@ -1,4 +1,5 @@
 import type { AuthService } from '../core/iam/auth.service.js';
+import type { TokenService } from '../core/iam/token.service.js';
 import type { ProjectService } from '../core/projects/project.service.js';
 import type { BlobService } from '../core/registry/blob.service.js';
 import type { ManifestService } from '../core/registry/manifest.service.js';
@@ -11,6 +12,19 @@ export interface HttpDeps {
   blobs: BlobService;
   manifests: ManifestService;
   projects: ProjectService;
-  /** The realm of the Basic challenge. */
+  tokens: TokenService;
+  /** The realm of the Basic challenge of /api/v2.0/. */
   realm: string;
+  /** Where clients reach Berth: the token realm of /v2/ challenges is `<url>/service/token`. */
+  publicUrl: PublicUrl;
+}
+
+export interface PublicUrl {
+  /** `external_url`, or the URL harbor.yml's hostname and port give (config.derived.ts `externalUrl`). */
+  url: string;
+  /**
+   * True when `external_url` set it: then it is used as it is. Otherwise only its scheme is, with the
+   * Host the request came with (what works behind any proxy, and when the port is not the configured one).
+   */
+  fixed: boolean;
 }

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { registerProjectRoutes } from './api/projects.routes.js';
 import { installErrorHandler } from './error-handler.js';
 import type { HttpDeps } from './http-deps.js';
+import { ociChallenge } from './oci/oci-challenge.js';
 import { registerOciRoutes } from './oci/oci.routes.js';
+import { registerTokenRoutes } from './token/token.routes.js';
 
 export interface ServerOptions {
   logger: Logger | false;
@@ -13,7 +15,7 @@ export interface ServerOptions {
   idleTimeoutSeconds?: number;
 }
 
-/** Builds the Fastify app: /v2/ (OCI distribution) and /api/v2.0/ (Harbor's REST API). */
+/** Builds the Fastify app: /v2/ (OCI distribution), /api/v2.0/ (Harbor's REST API), /service/token. */
 export function buildServer(deps: HttpDeps, options: ServerOptions): FastifyInstance {
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
@@ -33,7 +35,10 @@ export function buildServer(deps: HttpDeps, options: ServerOptions): FastifyInst
     reply.header('X-Request-Id', request.id);
     done();
   });
-  installErrorHandler(app, `Basic realm="${deps.realm}"`);
+  installErrorHandler(app, {
+    oci: (request) => ociChallenge(request, deps.publicUrl),
+    api: `Basic realm="${deps.realm}"`,
+  });
   app.setNotFoundHandler((request, reply) => {
     reply
       .code(404)
@@ -48,5 +53,6 @@ export function buildServer(deps: HttpDeps, options: ServerOptions): FastifyInst
   });
   registerOciRoutes(app, deps);
   registerProjectRoutes(app, deps);
+  registerTokenRoutes(app, deps);
   return app;
 }

@@ -453,6 +453,31 @@ describe('real clients against Berth', () => {
   );
 
   it(
+    "goes through Harbor's token flow: a Bearer challenge naming the realm, then a token per scope",
+    async () => {
+      const challenge = await curlGet('/v2/');
+      expect(challenge.status).toBe(401);
+      expect(challenge.headers.get('www-authenticate')).toBe(
+        `Bearer realm="${server().url}/service/token",service="harbor-registry"`,
+      );
+      const inspect = await client().run('skopeo', [
+        '--debug',
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        credsArg(admin()),
+        image('library/busybox', 'latest'),
+      ]);
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect(inspect.stderr).toContain(
+        `GET ${server().url}/service/token?account=admin&scope=repository%3Alibrary%2Fbusybox%3Apull&service=harbor-registry`,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     'refuses an anonymous push',
     async () => {
       const busybox = fixtures.get('busybox');

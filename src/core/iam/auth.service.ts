@@ -1,6 +1,6 @@
 import type { UserStore } from '../../ports/metadata-store.js';
 import { verifyPassword } from './password.js';
-import type { Principal } from './principal.js';
+import type { Identity } from './principal.js';
 
 /**
  * Checks Basic credentials. The slow password hash runs once per distinct credential: a verified
@@ -24,7 +24,7 @@ export type BasicCredentials =
 
 interface VerifiedCredential {
   username: string;
-  principal: Principal;
+  principal: Identity;
   expiresAt: number;
 }
 
@@ -54,7 +54,7 @@ export class AuthService {
   }
 
   /** Returns the user's principal, or undefined when the username or password is wrong. */
-  async verifyBasic(username: string, password: string): Promise<Principal | undefined> {
+  async verifyBasic(username: string, password: string): Promise<Identity | undefined> {
     const user = await this.#users.findUserByName(username);
     if (!user || !(await verifyPassword(password, user.passwordHash))) return undefined;
     return { kind: 'user', userId: user.userId, username: user.username, sysadmin: user.sysadmin };
@@ -64,7 +64,7 @@ export class AuthService {
    * The principal for the base64 part of a Basic header: anonymous for the empty pair, undefined when the
    * credentials are wrong or malformed. Verified credentials are remembered (see the class comment).
    */
-  async authenticateBasic(encoded: string): Promise<Principal | undefined> {
+  async authenticateBasic(encoded: string): Promise<Identity | undefined> {
     const cached = this.#verified.get(encoded);
     if (cached !== undefined && cached.expiresAt > this.#now()) return cached.principal;
     const credentials = decodeBasic(encoded);

@@ -23,7 +23,8 @@ export class ProjectService {
   }
 
   async createProject(principal: Principal, request: ProjectRequest): Promise<Project> {
-    if (principal.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
+    // Only a user can own a project; bearer tokens are registry credentials, never accepted here.
+    if (principal.kind !== 'user') throw new DomainError('auth.unauthorized', 'authentication required');
     if (!canCreateProject(principal, this.#creationRestriction)) {
       throw new DomainError('access.denied', 'only system administrators may create projects');
     }

@@ -27,10 +27,12 @@ const EMPTY_BASIC = `Basic ${Buffer.from(':').toString('base64')}`;
 const WRONG = `Basic ${Buffer.from('admin:wrong').toString('base64')}`;
 
 describe('/v2/ authentication', () => {
-  it('challenges anonymous callers on /v2/ with Basic and accepts the admin', async () => {
+  it('challenges anonymous callers on /v2/ with Bearer (the token service) and accepts the admin', async () => {
     const anonymous = await request('GET', '/v2/');
     expect(anonymous.statusCode).toBe(401);
-    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="Berth"');
+    expect(anonymous.headers['www-authenticate']).toBe(
+      'Bearer realm="http://localhost:80/service/token",service="harbor-registry"',
+    );
     expect(anonymous.headers['docker-distribution-api-version']).toBe('registry/2.0');
     expect(anonymous.json().errors[0].code).toBe('UNAUTHORIZED');
     const admin = await request('GET', '/v2/', ADMIN_AUTH);
@@ -51,7 +53,9 @@ describe('/v2/ authentication', () => {
       expect((await request('GET', '/v2/library/public-image/tags/list', auth)).statusCode).toBe(200);
       const secret = await request('GET', '/v2/private/secret/manifests/v1', auth);
       expect(secret.statusCode).toBe(401);
-      expect(secret.headers['www-authenticate']).toBe('Basic realm="Berth"');
+      expect(secret.headers['www-authenticate']).toBe(
+        'Bearer realm="http://localhost:80/service/token",service="harbor-registry",scope="repository:private/secret:pull"',
+      );
     }
   });
 

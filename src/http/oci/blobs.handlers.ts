@@ -1,7 +1,5 @@
 import { DomainError } from '../../core/errors.js';
-import { canAccessRepository } from '../../core/iam/access.policy.js';
 import { parseDigest, isDigestAlgorithm, type Digest } from '../../core/oci/digest.js';
-import { parseRepositoryName } from '../../core/oci/names.js';
 import type { ChunkOptions } from '../../core/registry/blob.service.js';
 import type { UploadSession } from '../../ports/blob-store.js';
 import { contentLength, hasBody, requestBody, type OciContext } from './oci-context.js';
@@ -105,16 +103,16 @@ export async function deleteBlob(ctx: OciContext, name: string, rawDigest: strin
 /** Source repositories a mount may link from: `from` if readable, else every readable holder of the blob. */
 async function mountCandidates(ctx: OciContext, name: string, digest: Digest): Promise<string[]> {
   const from = ctx.query.get('from');
-  const holders = from !== null ? [from] : await ctx.deps.blobs.listRepositoriesWithBlob(digest);
+  if (from !== null) {
+    if (from === name) return [from];
+    // An invalid or unreadable `from` cannot be mounted from; the client gets a normal upload session.
+    return (await ctx.deps.access.mountSource(ctx.principal, from)) ? [from] : [];
+  }
+  const holders = await ctx.deps.blobs.listRepositoriesWithBlob(digest);
   const readable: string[] = [];
   for (const holder of holders) {
     if (holder === name) return [holder];
-    try {
-      const project = await ctx.deps.projects.findProject(parseRepositoryName(holder).project);
-      if (project && canAccessRepository(ctx.principal, project, 'pull')) readable.push(holder);
-    } catch {
-      // An invalid `from` cannot be mounted from; the client gets a normal upload session.
-    }
+    if (await ctx.deps.access.canPull(ctx.principal, holder)) readable.push(holder);
   }
   return readable;
 }

@@ -31,10 +31,11 @@ afterAll(async () => {
 });
 
 describe('conformance runner: ping and an empty repository', () => {
-  it('GET /v2/ challenges the anonymous first try with Basic, then answers 200 to the credentials', async () => {
+  it('GET /v2/ challenges the anonymous first try with Bearer, then answers 200 to the token', async () => {
     expectStatus(await client.send({ method: 'GET', url: '/v2/' }), 200);
-    expect(client.challenges).toHaveLength(1);
-    expect(client.challenges[0]).toMatch(/^Basic realm=/);
+    expect(client.challenges).toEqual([
+      'Bearer realm="http://localhost:80/service/token",service="harbor-registry"',
+    ]);
   });
 
   it('the tag list of a repository never pushed is 200 or 404; its referrers an empty OCI index', async () => {
@@ -287,8 +288,15 @@ describe('conformance runner: manifest errors', () => {
     for (const blob of td.blobs.keys()) await api.blobDelete(REPO, blob);
   });
 
-  it('every push, delete and the ping were answered after one Basic challenge each, as the runner caches', () => {
+  it('every push, delete and the ping were answered after a Bearer challenge naming their scope, as the runner caches', () => {
     expect(client.challenges.length).toBeGreaterThan(1);
-    expect(client.challenges.every((challenge) => /^Basic /.test(challenge))).toBe(true);
+    expect(
+      client.challenges.every((challenge) => /^Bearer realm="[^"]+\/service\/token"/.test(challenge)),
+    ).toBe(true);
+    // A token is fetched per repository and action class, and again when a mount names another source.
+    expect(client.challenges).toContain(
+      `Bearer realm="http://localhost:80/service/token",service="harbor-registry",scope="repository:${REPO}:pull,push repository:${REPO2}:pull"`,
+    );
+    expect(client.challenges.length).toBeLessThan(20);
   });
 });

@@ -51,13 +51,17 @@ export const SUITE_ERROR_CODES = [
 const REPO_IN_PATH = /\/v2\/(.+?)\/(?:blobs|manifests|tags|referrers)\//;
 
 /**
- * Sends requests as the suite's clients do. Both send every request anonymous first and answer a 401 with a
- * Basic challenge by sending it again with OCI_USERNAME/OCI_PASSWORD (here the admin's).
+ * Sends requests as the suite's clients do. Both send every request anonymous first and answer a 401 as
+ * its challenge says, with OCI_USERNAME/OCI_PASSWORD (here the admin's): a `Basic` challenge by sending the
+ * request again with them; a `Bearer` one (Berth's, on /v2/) by a GET to the realm with `service` and the
+ * challenge's `scope`, authenticated with them, then sending the request again with `Bearer <token>`
+ * (reggie's retryRequestWithAuth; the runner's getAuthHeader).
  * - `reggie` (the ginkgo suite's client, over resty): no credential cache, so every push and delete meets
  *   the challenge; bodies are set as readers, so Go sends them chunked and drops the Content-Length header
  *   the suite sets; a POST, PUT or PATCH without a body goes with `Content-Length: 0`.
- * - `runner` (the rewritten runner, api.go): credentials cached per repository and pull/push/delete; a body
- *   goes chunked only where the request says so (the runner sets explicit lengths elsewhere).
+ * - `runner` (the rewritten runner, api.go): the Authorization it got cached per repository and
+ *   pull/push/delete, and sent first from then on; a body goes chunked only where the request says so (the
+ *   runner sets explicit lengths elsewhere).
  */
 export class SuiteClient {
   readonly #authCache = new Map<string, string>();
@@ -75,9 +79,29 @@ export class SuiteClient {
     if (first.statusCode !== 401) return first;
     const challenge = String(first.headers['www-authenticate'] ?? '');
     this.challenges.push(challenge);
-    expect(challenge, 'a 401 carries a challenge the suite can answer').toMatch(/basic/i);
-    if (this.mode === 'runner') this.#authCache.set(key, ADMIN_AUTH);
-    return this.#inject(request, ADMIN_AUTH);
+    const authorization = await this.#answer(challenge);
+    if (this.mode === 'runner') this.#authCache.set(key, authorization);
+    return this.#inject(request, authorization);
+  }
+
+  /** The Authorization a challenge asks for: the credentials themselves, or a token bought with them. */
+  async #answer(challenge: string): Promise<string> {
+    expect(challenge, 'a 401 carries a challenge the suite can answer').toMatch(/^(basic|bearer) /i);
+    if (/^basic /i.test(challenge)) return ADMIN_AUTH;
+    const params = new Map(
+      [...challenge.matchAll(/([a-zA-Z]+)="(.+?)"/g)].map((match) => [match[1]!.toLowerCase(), match[2]!]),
+    );
+    const realm = new URL(params.get('realm') ?? '');
+    const query = new URLSearchParams({ service: params.get('service') ?? '' });
+    if (params.has('scope')) query.set('scope', params.get('scope')!);
+    const response = await this.app.berth.server.inject({
+      method: 'GET',
+      url: `${realm.pathname}?${query.toString()}`,
+      headers: { authorization: ADMIN_AUTH, accept: 'application/json' },
+    });
+    expect(response.statusCode, `token request: ${response.body.slice(0, 300)}`).toBe(200);
+    const body = response.json<{ token?: string; access_token?: string }>();
+    return `Bearer ${body.access_token || body.token}`;
   }
 
   #inject(request: SuiteRequest, authorization: string | undefined): Promise<LightMyRequestResponse> {

@@ -470,8 +470,11 @@ describe('conformance (v1.1 ginkgo suite): OCI_DELETE_MANIFEST_BEFORE_BLOBS=0', 
 });
 
 describe('conformance (v1.1 ginkgo suite): authentication', () => {
-  it('every push and delete went out anonymous first and was answered with a Basic challenge', () => {
+  it('every push and delete went out anonymous first and was answered with a Bearer challenge', () => {
     expect(client.challenges.length).toBeGreaterThan(20);
-    expect(client.challenges.every((challenge) => /^Basic realm=/.test(challenge))).toBe(true);
+    const realm = 'Bearer realm="http://localhost:80/service/token",service="harbor-registry"';
+    expect(client.challenges.every((challenge) => challenge.startsWith(realm))).toBe(true);
+    expect(client.challenges).toContain(`${realm},scope="repository:${NAME}:pull,push"`);
+    expect(client.challenges).toContain(`${realm},scope="repository:${NAME}:delete"`);
   });
 });

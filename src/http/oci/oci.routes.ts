@@ -18,7 +18,11 @@ function dispatch(ctx: OciContext, route: OciRoute, method: Method): Promise<voi
   switch (route.kind) {
     case 'base':
       if (method !== 'GET' && method !== 'HEAD') return undefined;
-      if (ctx.principal.kind === 'anonymous')
+      // Anyone authenticated: a user, or a token issued to one (an anonymous token proves nothing).
+      if (
+        ctx.principal.kind === 'anonymous' ||
+        (ctx.principal.kind === 'token' && ctx.principal.subject === '')
+      )
         throw new DomainError('auth.unauthorized', 'authentication required');
       ctx.reply.header('Content-Type', 'application/json').send('{}');
       return Promise.resolve();
@@ -72,7 +76,7 @@ export function registerOciRoutes(app: FastifyInstance, deps: HttpDeps): void {
           throw new DomainError('name.invalid', `invalid repository name "${route.name.slice(0, 300)}"`);
         }
       }
-      const principal = await authenticate(request, deps.auth);
+      const principal = await authenticate(request, deps.auth, deps.tokens);
       const ctx: OciContext = {
         request,
         reply,
