@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { isDomainError, type DomainErrorCode } from '../core/errors.js';
-import { createDigester, digestOf, type Digest, type DigestAlgorithm } from '../core/oci/digest.js';
+import { digestOf, type Digest } from '../core/oci/digest.js';
 import type { BlobStore } from './blob-store.js';
+import { describeFinalChunkCommit } from './blob-store-commit.contract.js';
+import {
+  body,
+  collect,
+  digestOfStream,
+  endless,
+  expectCode,
+  failing,
+  generated,
+  readAll,
+  trickle,
+} from './blob-store-streams.fixture.js';
 
 /**
  * The contract every BlobStore adapter (and the fake) passes. `reopen`, when the adapter can offer it,
@@ -342,6 +352,8 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       });
     });
 
+    describeFinalChunkCommit(() => store);
+
     describe('across instances', () => {
       it('sees sessions started by the other instance', async ({ skip }) => {
         const other = await secondInstance(skip);
@@ -420,82 +432,4 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       });
     });
   });
-}
-
-function body(bytes: Buffer): Readable {
-  return Readable.from([bytes]);
-}
-
-/** Emits the bytes in small pieces across event-loop turns, so concurrent writers would interleave. */
-function trickle(bytes: Buffer, piece = 16 * 1024): Readable {
-  return Readable.from(
-    (async function* () {
-      for (let at = 0; at < bytes.length; at += piece) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yield bytes.subarray(at, at + piece);
-      }
-    })(),
-  );
-}
-
-/** Emits `failAt` bytes of `bytes`, then fails like a dropped connection. */
-function failing(bytes: Buffer, failAt: number, error: Error): Readable {
-  let sent = false;
-  return new Readable({
-    read() {
-      if (!sent) {
-        sent = true;
-        this.push(bytes.subarray(0, failAt));
-        setImmediate(() => this.destroy(error));
-      }
-    },
-  });
-}
-
-/** A body that never ends: only a length rule stops it. */
-function endless(): Readable {
-  const piece = Buffer.alloc(64 * 1024, 7);
-  return new Readable({
-    read() {
-      this.push(piece);
-    },
-  });
-}
-
-/** `size` deterministic bytes, produced on demand one MiB at a time. */
-function generated(size: number): Readable {
-  const piece = 1024 * 1024;
-  return Readable.from(
-    (function* () {
-      for (let at = 0, n = 0; at < size; at += piece, n += 1) {
-        yield Buffer.alloc(Math.min(piece, size - at), n % 251);
-      }
-    })(),
-  );
-}
-
-async function digestOfStream(stream: Readable, algorithm: DigestAlgorithm = 'sha256'): Promise<Digest> {
-  const hash = createDigester(algorithm);
-  for await (const chunk of stream) hash.update(chunk as Buffer);
-  return `${algorithm}:${hash.digest('hex')}` as Digest;
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-async function expectCode(promise: Promise<unknown>, code: DomainErrorCode): Promise<void> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isDomainError(error, code), `expected DomainError ${code}, got ${String(error)}`).toBe(true);
 }

@@ -50,6 +50,22 @@ export interface AppendOptions {
   expectedLength?: number;
   /** Hard cap on the chunk's bytes; exceeding it rolls the chunk back and throws `size.invalid`. */
   maxLength?: number;
+  /**
+   * The repository the caller works in. When given, a session started for another repository is
+   * `blob.uploadUnknown` and nothing is written, checked together with the session itself (no extra read).
+   */
+  expectedRepository?: string;
+}
+
+export interface CommitOptions {
+  /** As in AppendOptions: a session of another repository is `blob.uploadUnknown`, nothing changes. */
+  expectedRepository?: string;
+  /**
+   * A last chunk to append before the commit, exactly as appendUpload would (same rules, same rollback on
+   * failure). A digest mismatch afterwards keeps the session with this chunk appended, as it would after
+   * appendUpload then commitUpload; the adapter may just skip the round trips between the two.
+   */
+  finalChunk?: { body: Readable; options?: Omit<AppendOptions, 'expectedRepository'> };
 }
 
 export interface BlobReader {
@@ -69,9 +85,10 @@ export interface BlobWriter {
   appendUpload(id: string, body: Readable, options?: AppendOptions): Promise<UploadSession>;
   /**
    * Verifies that the session's bytes hash to `digest` (`digest.mismatch` if not, keeping the session),
-   * then makes the blob visible atomically and removes the session.
+   * then makes the blob visible atomically and removes the session. With `options.finalChunk` it first
+   * appends that chunk (see CommitOptions).
    */
-  commitUpload(id: string, digest: Digest): Promise<BlobInfo>;
+  commitUpload(id: string, digest: Digest, options?: CommitOptions): Promise<BlobInfo>;
   /** Removes the session and its bytes. Throws `blob.uploadUnknown`. */
   cancelUpload(id: string): Promise<void>;
 }

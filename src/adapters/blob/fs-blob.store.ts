@@ -16,6 +16,7 @@ import type {
   BlobInfo,
   BlobStore,
   ByteRange,
+  CommitOptions,
   TemporarySweeper,
   UploadSession,
 } from '../../ports/blob-store.js';
@@ -110,50 +111,52 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
   async appendUpload(id: string, body: Readable, options: AppendOptions = {}): Promise<UploadSession> {
     const paths = this.requireSessionPaths(id);
     return this.sessionQueue.run(id, async () => {
-      const session = await this.sessions.read(id, paths);
-      if (session === undefined) throw uploadUnknown(id);
+      const session = await this.readSession(id, paths, options.expectedRepository);
       const size = session.sizeBytes;
-      if (options.offset !== undefined && options.offset !== size) {
-        throw new DomainError(
-          'blob.rangeInvalid',
-          `chunk starts at ${options.offset}, session has ${size} bytes`,
-          {
-            detail: { sizeBytes: size },
-          },
-        );
-      }
-      const written = await this.writeChunk(id, paths.data, size, body, options);
+      checkOffset(options.offset, size);
+      const { written } = await this.writeChunk(id, paths.data, size, body, options, false);
       // Within this process the queue makes this exact; across instances the upload service's lock does.
       return { ...session, sizeBytes: size + written };
     });
   }
 
-  async commitUpload(id: string, digest: Digest): Promise<BlobInfo> {
+  async commitUpload(id: string, digest: Digest, options: CommitOptions = {}): Promise<BlobInfo> {
     const paths = this.requireSessionPaths(id);
-    const blobPath = this.layout.blobPath(digest);
-    if (blobPath === undefined) throw new DomainError('digest.invalid', `unsupported digest ${digest}`);
     return this.sessionQueue.run(id, async () => {
-      const [session, existing] = await Promise.all([this.sessions.read(id, paths), this.stat(digest)]);
-      if (session === undefined) throw uploadUnknown(id);
-      const size = session.sizeBytes;
-      const actual = await this.sessionDigestHex(id, paths.data, size, digestAlgorithm(digest));
-      if (actual !== digestHex(digest)) {
-        throw new DomainError('digest.mismatch', `upload content does not match ${digest}`, {
-          detail: { digest, actual: `${digestAlgorithm(digest)}:${actual}` },
-        });
+      const session = await this.readSession(id, paths, options.expectedRepository);
+      const blobPath = this.layout.blobPath(digest);
+      if (blobPath === undefined) throw new DomainError('digest.invalid', `unsupported digest ${digest}`);
+      let size = session.sizeBytes;
+      // With a final chunk, the descriptor that wrote it stays open for the fsync: no second open.
+      let fd: number | undefined;
+      const finalChunk = options.finalChunk;
+      if (finalChunk !== undefined) {
+        const chunkOptions = finalChunk.options ?? {};
+        checkOffset(chunkOptions.offset, size);
+        const chunk = await this.writeChunk(id, paths.data, size, finalChunk.body, chunkOptions, true);
+        size += chunk.written;
+        fd = chunk.fd;
       }
-      // Content-addressed: an existing blob of the right size holds these very bytes. A wrong size can
-      // only be damage from outside, so the verified upload replaces it.
-      if (existing?.sizeBytes === size) {
-        this.hashStates.delete(id);
-        await this.sessions.remove(id, paths);
-      } else {
-        await this.publish(id, paths, size, blobPath, digest);
-        this.hashStates.delete(id);
-        // The data file is the blob now; the .json goes last, so a crash before this line leaves an empty
-        // session behind (upload purging removes it), never a session that claims the blob's bytes.
-        await this.sessions.finish(id, paths);
+      try {
+        const actual = await this.sessionDigestHex(id, paths.data, size, digestAlgorithm(digest));
+        if (actual !== digestHex(digest)) {
+          throw new DomainError('digest.mismatch', `upload content does not match ${digest}`, {
+            detail: { digest, actual: `${digestAlgorithm(digest)}:${actual}` },
+          });
+        }
+      } catch (error) {
+        if (fd !== undefined) await closeFd(fd);
+        throw error;
       }
+      // Content-addressed: an existing blob at this path holds these very bytes (or is damage from outside
+      // that the verified upload should replace), so the rename may simply replace it. Not looking first
+      // saves a stat per commit; concurrent commits of one digest each rename identical, fsynced bytes.
+      const published = await this.publish(id, paths, size, blobPath, digest, fd);
+      this.hashStates.delete(id);
+      // The data file is the blob now; the .json goes after the rename, so no instance ever sees a session
+      // that claims the blob's bytes. Its unlink overlaps the directory fsync: a crash in between leaves at
+      // worst an orphan .data (swept) and no blob, and the client has had no answer yet.
+      await Promise.all([published.dirSynced, this.sessions.finish(id, paths)]);
       return { digest, sizeBytes: size };
     });
   }
@@ -188,6 +191,20 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
     return this.sessions.sweep(olderThan);
   }
 
+  /** The session, or blob.uploadUnknown when there is none or it belongs to another repository. */
+  private async readSession(
+    id: string,
+    paths: SessionPaths,
+    expectedRepository: string | undefined,
+  ): Promise<UploadSession> {
+    const session = await this.sessions.read(id, paths);
+    if (session === undefined) throw uploadUnknown(id);
+    if (expectedRepository !== undefined && session.repository !== expectedRepository) {
+      throw uploadUnknown(id);
+    }
+    return session;
+  }
+
   private requireSessionPaths(id: string): SessionPaths {
     const paths = this.layout.sessionPaths(id);
     if (paths === undefined) throw uploadUnknown(id);
@@ -205,7 +222,8 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
     size: number,
     body: Readable,
     options: AppendOptions,
-  ): Promise<number> {
+    keepOpen: boolean,
+  ): Promise<{ written: number; fd?: number }> {
     let fd: number;
     try {
       // The first chunk creates the file. Past that the file must still be there: re-creating it would
@@ -224,10 +242,16 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
       maxLength: options.maxLength,
     });
     // Large buffers let the stream batch many socket chunks into one writev instead of one write each.
-    const file = createWriteStream(dataPath, { fd, start: size, highWaterMark: 4 * 1024 * 1024 });
+    // keepOpen: the stream does not close the descriptor when it finishes (destroying it still does).
+    const file = createWriteStream(dataPath, {
+      fd,
+      start: size,
+      highWaterMark: 4 * 1024 * 1024,
+      autoClose: !keepOpen,
+    });
     try {
       await pump(body, meter, file);
-      await whenClosed(file);
+      if (!keepOpen) await whenClosed(file);
     } catch (error) {
       // Wait for in-flight writes to land before truncating, or they could land after the truncation.
       await whenClosed(file);
@@ -235,7 +259,7 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
       throw error;
     }
     if (hash !== undefined) this.hashStates.set(id, { offset: size + meter.bytes, hash });
-    return meter.bytes;
+    return keepOpen ? { written: meter.bytes, fd } : { written: meter.bytes };
   }
 
   private async sessionDigestHex(
@@ -254,30 +278,67 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
     return hash.digest('hex');
   }
 
-  /** fsync, then rename into place: the blob path only ever names complete, verified bytes. */
+  /**
+   * fsync, then rename into place: the blob path only ever names complete, verified bytes. Takes over `open`
+   * (the data file's descriptor, when the caller still holds it). Resolves once the rename is done, with the
+   * directory fsync still in flight, so the caller can overlap its own last step with it.
+   */
   private async publish(
     id: string,
     paths: SessionPaths,
     size: number,
     blobPath: string,
     digest: Digest,
-  ): Promise<void> {
+    open?: number,
+  ): Promise<{ dirSynced: Promise<void> }> {
     let fd: number;
-    try {
-      // An empty session may have no data file yet: the commit creates the (empty) blob's file.
-      fd = await openFd(paths.data, size === 0 ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      return this.committedElsewhere(id, digest, size);
+    if (open !== undefined) {
+      fd = open;
+    } else {
+      try {
+        // An empty session may have no data file yet: the commit creates the (empty) blob's file.
+        fd = await openFd(paths.data, size === 0 ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        await this.committedElsewhere(id, digest, size);
+        return { dirSynced: Promise.resolve() };
+      }
     }
-    try {
-      await fsyncFd(fd);
-      // Narrows the window in which another instance appending to this session (without the lock the
-      // upload service should hold) could slip bytes in between verification and publication.
-      if ((await fstatFd(fd)).size !== size) throw sessionChanged(id);
-    } finally {
+    // Both settle before the descriptor is closed (never close under a call still using it).
+    const [synced, stats] = await Promise.allSettled([fsyncFd(fd), fstatFd(fd)]);
+    const failure =
+      synced.status === 'rejected'
+        ? asError(synced.reason)
+        : stats.status === 'rejected'
+          ? asError(stats.reason)
+          : // Narrows the window in which another instance appending to this session (without the lock the
+            // upload service should hold) could slip bytes in between verification and publication.
+            stats.value.size !== size
+            ? sessionChanged(id)
+            : undefined;
+    if (failure !== undefined) {
       await closeFd(fd);
+      throw failure;
     }
+    // The bytes are on disk: closing need not come before the rename.
+    const closed = closeFd(fd);
+    let parent: string | undefined;
+    try {
+      parent = await this.moveIntoPlace(id, paths, size, blobPath, digest);
+    } finally {
+      await closed;
+    }
+    return { dirSynced: parent === undefined ? Promise.resolve() : fsyncDir(parent) };
+  }
+
+  /** Renames the data file to the blob path; the blob's directory, or undefined if another commit won. */
+  private async moveIntoPlace(
+    id: string,
+    paths: SessionPaths,
+    size: number,
+    blobPath: string,
+    digest: Digest,
+  ): Promise<string | undefined> {
     const parent = dirname(blobPath);
     if (!this.blobDirs.has(parent)) {
       await mkdirDurable(parent);
@@ -289,9 +350,12 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
       this.blobDirs.delete(parent);
       await mkdirDurable(parent);
       this.blobDirs.add(parent);
-      if (!(await renameIfPresent(paths.data, blobPath))) return this.committedElsewhere(id, digest, size);
+      if (!(await renameIfPresent(paths.data, blobPath))) {
+        await this.committedElsewhere(id, digest, size);
+        return undefined;
+      }
     }
-    await fsyncDir(parent);
+    return parent;
   }
 
   /** Another instance committed (or cancelled) this very session between our checks and the rename. */
@@ -338,6 +402,18 @@ function whenClosed(stream: Writable): Promise<void> {
   if (stream.closed) return Promise.resolve();
   if (!stream.destroyed && !stream.writableFinished) stream.destroy();
   return new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
+function checkOffset(offset: number | undefined, size: number): void {
+  if (offset !== undefined && offset !== size) {
+    throw new DomainError('blob.rangeInvalid', `chunk starts at ${offset}, session has ${size} bytes`, {
+      detail: { sizeBytes: size },
+    });
+  }
 }
 
 function blobUnknown(digest: Digest): DomainError {

@@ -74,8 +74,8 @@ export class BlobService {
     body: Readable,
     options: ChunkOptions,
   ): Promise<UploadSession> {
-    await this.getUpload(repositoryName, id);
-    return this.#blobs.appendUpload(id, body, options);
+    // The store checks the session's repository with the session itself: one read, not two.
+    return this.#blobs.appendUpload(id, body, { ...options, expectedRepository: repositoryName });
   }
 
   /**
@@ -89,9 +89,12 @@ export class BlobService {
     digest: Digest,
     finalChunk?: { body: Readable; options: ChunkOptions },
   ): Promise<BlobInfo> {
-    await this.getUpload(repositoryName, id);
-    if (finalChunk) await this.#blobs.appendUpload(id, finalChunk.body, finalChunk.options);
-    const blob = await this.#blobs.commitUpload(id, digest);
+    // One store call: the session (and its repository) is read once, and the final chunk's file stays open
+    // from its write to the commit's fsync.
+    const blob = await this.#blobs.commitUpload(id, digest, {
+      expectedRepository: repositoryName,
+      ...(finalChunk ? { finalChunk } : {}),
+    });
     await this.#link(projectId, repositoryName, blob);
     return blob;
   }
