@@ -3,6 +3,7 @@ import { parseDigest, isDigestAlgorithm, type Digest } from '../../core/oci/dige
 import type { ChunkOptions } from '../../core/registry/blob.service.js';
 import type { UploadSession } from '../../ports/blob-store.js';
 import { contentLength, hasBody, requestBody, type OciContext } from './oci-context.js';
+import { multipartRanges } from './multipart-ranges.js';
 import { parseContentRange, parseRangeHeader } from './range.js';
 
 /** Blob pulls, deletes and uploads (distribution-spec §Pulling blobs, §Pushing blobs, §Deleting blobs). */
@@ -79,6 +80,22 @@ export async function getBlob(
     .header('Content-Type', 'application/octet-stream');
   if (range.kind === 'unsatisfiable') {
     reply.code(416).header('Content-Range', `bytes */${blob.sizeBytes}`).header('Content-Length', '0').send();
+    return;
+  }
+  if (range.kind === 'ranges') {
+    const multipart = multipartRanges(range.ranges, blob.sizeBytes, (part) =>
+      ctx.deps.blobs.openBlob(digest, part),
+    );
+    reply
+      .code(206)
+      .header('Content-Type', multipart.contentType)
+      .header('Content-Length', String(multipart.lengthBytes));
+    if (head) {
+      multipart.body.destroy();
+      reply.send();
+      return;
+    }
+    reply.send(multipart.body);
     return;
   }
   const byteRange = range.kind === 'range' ? range.range : undefined;

@@ -17,7 +17,25 @@ describe('ranges', () => {
     expect(parseRangeHeader('bytes=-3', 10)).toEqual({ kind: 'range', range: { start: 7, end: 9 } });
     expect(parseRangeHeader('bytes=2-100', 10)).toEqual({ kind: 'range', range: { start: 2, end: 9 } });
     expect(parseRangeHeader('bytes=10-', 10)).toEqual({ kind: 'unsatisfiable' });
-    expect(parseRangeHeader('bytes=1-2,4-5', 10)).toEqual({ kind: 'whole' });
+    expect(parseRangeHeader('bytes=1-2,4-5', 10)).toEqual({
+      kind: 'ranges',
+      ranges: [
+        { start: 1, end: 2 },
+        { start: 4, end: 5 },
+      ],
+    });
+    // Unsatisfiable specs are dropped; one left is a single range.
+    expect(parseRangeHeader('bytes=1-2, 20-30', 10)).toEqual({ kind: 'range', range: { start: 1, end: 2 } });
+    expect(parseRangeHeader('bytes=20-30,40-', 10)).toEqual({ kind: 'unsatisfiable' });
+    // Too many ranges, or overlap past twice the blob, or garbage: the whole blob.
+    expect(
+      parseRangeHeader(`bytes=${Array.from({ length: 65 }, (_, i) => `${i}-${i}`).join(',')}`, 100),
+    ).toEqual({
+      kind: 'whole',
+    });
+    expect(parseRangeHeader('bytes=0-9,0-9,0-9', 10)).toEqual({ kind: 'whole' });
+    expect(parseRangeHeader('bytes=1-2,x', 10)).toEqual({ kind: 'whole' });
+    expect(parseRangeHeader('items=1-2', 10)).toEqual({ kind: 'whole' });
   });
 });
 

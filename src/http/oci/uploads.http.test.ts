@@ -250,6 +250,29 @@ describe('blob uploads', () => {
     expect(beyond.headers['content-range']).toBe('bytes */10');
   });
 
+  it('serves several ranges as 206 multipart/byteranges with an exact Content-Length', async () => {
+    const bytes = Buffer.from('0123456789abcdef');
+    const digest = await pushBlob(app, REPO, bytes);
+    const url = `/v2/${REPO}/blobs/${digest}`;
+    const response = await inject({ method: 'GET', url, headers: { range: 'bytes=0-1, 4-5,-3' } });
+    expect(response.statusCode).toBe(206);
+    const contentType = response.headers['content-type'] as string;
+    const boundary = /^multipart\/byteranges; boundary=([0-9a-f]+)$/.exec(contentType)?.[1];
+    expect(boundary).toBeDefined();
+    expect(Number(response.headers['content-length'])).toBe(response.rawPayload.length);
+    const parts = response.body.split(`--${boundary}`).slice(1, -1);
+    expect(parts.map((part) => /Content-Range: (.*)\r\n/.exec(part)?.[1])).toEqual([
+      'bytes 0-1/16',
+      'bytes 4-5/16',
+      'bytes 13-15/16',
+    ]);
+    expect(parts.map((part) => part.split('\r\n\r\n')[1]?.replace(/\r\n$/, ''))).toEqual(['01', '45', 'def']);
+    expect(response.body.endsWith(`--${boundary}--\r\n`)).toBe(true);
+    const head = await inject({ method: 'HEAD', url, headers: { range: 'bytes=0-1,4-5' } });
+    expect(head.statusCode).toBe(206);
+    expect(head.body).toBe('');
+  });
+
   it('answers BLOB_UNKNOWN, DIGEST_INVALID and NAME_INVALID for bad blob requests', async () => {
     const unknown = await inject({ method: 'GET', url: `/v2/${REPO}/blobs/${digestOf('nope')}` });
     expect(unknown.statusCode).toBe(404);
