@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerProjectRoutes } from './api/projects.routes.js';
 import { installErrorHandler } from './error-handler.js';
+import { splitUrl } from './request-url.js';
 import type { HttpDeps } from './http-deps.js';
 import { ociChallenge } from './oci/oci-challenge.js';
 import { registerOciRoutes } from './oci/oci.routes.js';
@@ -46,7 +47,7 @@ export function buildServer(deps: HttpDeps, options: ServerOptions): FastifyInst
       .send(
         JSON.stringify({
           errors: [
-            { code: 'NOT_FOUND', message: `${request.method} ${request.url.split('?')[0]} not found` },
+            { code: 'NOT_FOUND', message: `${request.method} ${splitUrl(request.url).path} not found` },
           ],
         }),
       );

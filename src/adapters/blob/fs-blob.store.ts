@@ -166,7 +166,7 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
     return this.sessionQueue.run(id, async () => {
       this.hashStates.delete(id);
       // A .json cut short by a crash is no session, for cancel as for everything else (sweeping removes it).
-      if ((await this.sessions.read(id, paths)) === undefined) throw uploadUnknown(id);
+      await this.readSession(id, paths, undefined);
       if (!(await this.sessions.remove(id, paths))) throw uploadUnknown(id);
     });
   }

@@ -31,16 +31,22 @@ export class BlobService {
 
   /** The blob as linked into the repository, or blob.unknown. */
   async statBlob(repositoryName: string, digest: Digest): Promise<BlobInfo> {
+    const linked = await this.#findLinked(repositoryName, digest);
+    if (!linked) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
+    return linked;
+  }
+
+  /** The blob if it is linked into the repository (read through the cache). */
+  async #findLinked(repositoryName: string, digest: Digest): Promise<BlobInfo | undefined> {
     const repository = await this.#cache.repository(repositoryName, () =>
       this.#store.findRepository(repositoryName),
     );
-    const linked =
+    return (
       repository &&
-      (await this.#cache.blobLink(repository.repositoryId, digest, () =>
+      this.#cache.blobLink(repository.repositoryId, digest, () =>
         this.#store.findRepositoryBlob(repository.repositoryId, digest),
-      ));
-    if (!linked) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
-    return linked;
+      )
+    );
   }
 
   openBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
@@ -134,8 +140,7 @@ export class BlobService {
     candidates: readonly string[],
   ): Promise<BlobInfo | undefined> {
     for (const source of candidates) {
-      const repository = await this.#store.findRepository(source);
-      const linked = repository && (await this.#store.findRepositoryBlob(repository.repositoryId, digest));
+      const linked = await this.#findLinked(source, digest);
       if (linked && (await this.#blobs.stat(digest))) {
         await this.#link(projectId, repositoryName, linked);
         return linked;

@@ -4,6 +4,7 @@ import { DomainError } from '../../core/errors.js';
 import type { Project } from '../../ports/metadata-store.js';
 import { authenticate } from '../authenticate.js';
 import type { HttpDeps } from '../http-deps.js';
+import { splitUrl } from '../request-url.js';
 
 /** Harbor's project endpoints (/api/v2.0/projects): create, existence check and read, in Harbor's shapes. */
 const ProjectReq = z.object({
@@ -54,7 +55,7 @@ export function registerProjectRoutes(app: FastifyInstance, deps: HttpDeps): voi
 
   app.head('/api/v2.0/projects', async (request, reply) => {
     await authenticate(request, deps.auth);
-    const name = new URLSearchParams(request.url.split('?')[1] ?? '').get('project_name');
+    const name = splitUrl(request.url).query.get('project_name');
     if (!name) throw new DomainError('request.invalid', 'project_name is required');
     const project = await deps.projects.findProject(name);
     reply.code(project ? 200 : 404).send();

@@ -4,6 +4,7 @@ import { REGISTRY_SERVICE } from '../../core/iam/token.service.js';
 import { formatScope, type RequestedScope } from '../../core/iam/token.scope.js';
 import { isValidRepositoryName } from '../../core/oci/names.js';
 import type { PublicUrl } from '../http-deps.js';
+import { splitUrl } from '../request-url.js';
 import { matchOciRoute, type OciRoute } from './oci-path.js';
 
 /**
@@ -43,8 +44,8 @@ export function clientFacingUrl(request: FastifyRequest, publicUrl: PublicUrl): 
 }
 
 export function challengeScopes(method: string, url: string): RequestedScope[] {
-  const queryAt = url.indexOf('?');
-  const route = matchOciRoute((queryAt < 0 ? url : url.slice(0, queryAt)).replace(/^\/v2\/?/, ''));
+  const { path, query } = splitUrl(url);
+  const route = matchOciRoute(path.replace(/^\/v2\/?/, ''));
   if (route === undefined || route.kind === 'base') return [];
   if (route.kind === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
   // A name that is not valid is refused before authentication; it never goes into a header.
@@ -52,8 +53,7 @@ export function challengeScopes(method: string, url: string): RequestedScope[] {
   const scopes: RequestedScope[] = [
     { type: 'repository', name: route.name, actions: CHALLENGE_ACTIONS[requiredAction(route, method)] },
   ];
-  if (route.kind === 'uploads' && queryAt >= 0) {
-    const query = new URLSearchParams(url.slice(queryAt + 1));
+  if (route.kind === 'uploads') {
     const from = query.get('from');
     if (query.has('mount') && from !== null && from !== route.name && isValidRepositoryName(from)) {
       scopes.push({ type: 'repository', name: from, actions: ['pull'] });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.js';
 import { isValidRepositoryName } from '../../core/oci/names.js';
+import { splitUrl } from '../request-url.js';
 import { authenticate } from '../authenticate.js';
 import type { HttpDeps } from '../http-deps.js';
 import * as blobs from './blobs.handlers.js';
@@ -65,10 +66,8 @@ export function registerOciRoutes(app: FastifyInstance, deps: HttpDeps): void {
     });
     // Returns the reply so Fastify waits for what the handler sent (a blob stream ends after the promise).
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-      const url = request.url;
-      const queryAt = url.indexOf('?');
-      const path = (queryAt < 0 ? url : url.slice(0, queryAt)).replace(/^\/v2\/?/, '');
-      const route = matchOciRoute(path);
+      const { path, query } = splitUrl(request.url);
+      const route = matchOciRoute(path.replace(/^\/v2\/?/, ''));
       if (!route) throw new DomainError('name.invalid', 'invalid repository name or unknown endpoint');
       if ('name' in route) {
         // Reject bad names before authentication so the client learns the real problem.
@@ -82,7 +81,7 @@ export function registerOciRoutes(app: FastifyInstance, deps: HttpDeps): void {
         reply,
         deps,
         principal,
-        query: new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)),
+        query,
       };
       const handled = dispatch(ctx, route, request.method as Method);
       if (!handled) {

@@ -3,6 +3,7 @@ import { DomainError } from '../../core/errors.js';
 import type { Identity } from '../../core/iam/principal.js';
 import { REGISTRY_SERVICE, type IssuedToken } from '../../core/iam/token.service.js';
 import { formatScope, parseScopes } from '../../core/iam/token.scope.js';
+import { splitUrl } from '../request-url.js';
 import { authenticateIdentity } from '../authenticate.js';
 import type { HttpDeps } from '../http-deps.js';
 
@@ -46,8 +47,7 @@ function sendToken(reply: FastifyReply, issued: IssuedToken, extra: Record<strin
 
 export function registerTokenRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.get('/service/token', async (request, reply) => {
-    const queryAt = request.url.indexOf('?');
-    const query = new URLSearchParams(queryAt < 0 ? '' : request.url.slice(queryAt + 1));
+    const { query } = splitUrl(request.url);
     const service = checkService(query.get('service'));
     const identity = await authenticateIdentity(request, deps.auth);
     const scopes = parseScopes(query.getAll('scope'));

@@ -1,0 +1,16 @@
+/**
+ * A request URL as its raw path and its query. Routes read repeated parameters (`scope`, `tag`) and keep
+ * the path undecoded (repository names are matched before decoding), so they share this rather than
+ * Fastify's parsed `request.query`.
+ */
+export interface SplitUrl {
+  path: string;
+  query: URLSearchParams;
+}
+
+export function splitUrl(url: string): SplitUrl {
+  const queryAt = url.indexOf('?');
+  return queryAt < 0
+    ? { path: url, query: new URLSearchParams() }
+    : { path: url.slice(0, queryAt), query: new URLSearchParams(url.slice(queryAt + 1)) };
+}
