@@ -7,6 +7,7 @@ import { ensurePostgresDatabase, openMetadataStore } from '../adapters/db/kysely
 import { externalUrl, isEmbedded } from '../config/config.derived.js';
 import type { BerthConfig } from '../config/config.schema.js';
 import { parseDurationMs } from '../config/config.units.js';
+import { Authorizer } from '../core/iam/access.policy.js';
 import { AuthService } from '../core/iam/auth.service.js';
 import { TokenService } from '../core/iam/token.service.js';
 import { ProjectService } from '../core/projects/project.service.js';
@@ -100,17 +101,24 @@ export async function composeBerth(config: BerthConfig, options: ComposeOptions)
   // One process owns embedded metadata, so its read cache is always fresh; with several instances it
   // stays off until invalidation is shared through Redis.
   const cache = new RegistryCache({ enabled: isEmbedded(config) });
+  const authorizer = new Authorizer({ members: store });
   const server = buildServer(
     {
       auth: new AuthService({ users: store }),
-      access: new RepositoryAccess({ store, cache }),
+      authorizer,
+      access: new RepositoryAccess({ store, cache, authorizer }),
       blobs: new BlobService({ store, blobs: blobStore, cache }),
       manifests: new ManifestService({ store, cache }),
-      projects: new ProjectService({ store, creationRestriction: config.berth.project_creation_restriction }),
+      projects: new ProjectService({
+        store,
+        creationRestriction: config.berth.project_creation_restriction,
+        authorizer,
+      }),
       tokens: new TokenService({
         privateKey: signingKey.key,
         expirationMinutes: config.berth.token_expiration,
         projects: { findProjectByName: (name) => cache.project(name, () => store.findProjectByName(name)) },
+        authorizer,
       }),
       realm: 'Berth',
       publicUrl: { url: externalUrl(config), fixed: config.external_url !== undefined },

@@ -1,3 +1,4 @@
+import type { Authorizer } from '../core/iam/access.policy.js';
 import type { AuthService } from '../core/iam/auth.service.js';
 import type { TokenService } from '../core/iam/token.service.js';
 import type { ProjectService } from '../core/projects/project.service.js';
@@ -8,6 +9,7 @@ import type { RepositoryAccess } from '../core/registry/repository.access.js';
 /** The core services the HTTP edge calls; built by the composition root (src/app). */
 export interface HttpDeps {
   auth: AuthService;
+  authorizer: Authorizer;
   access: RepositoryAccess;
   blobs: BlobService;
   manifests: ManifestService;

@@ -1,3 +1,4 @@
+import type { RoleId } from '../core/iam/rbac.js';
 import type { Digest } from '../core/oci/digest.js';
 
 /**
@@ -20,6 +21,17 @@ export interface Page {
   after?: string;
   /** At most this many; absent means all. */
   limit?: number;
+}
+
+/** Harbor's `page`/`page_size` listings: rows `offset` .. `offset + limit`, and how many there are in all. */
+export interface OffsetPage {
+  offset: number;
+  limit: number;
+}
+
+export interface Paged<T> {
+  items: T[];
+  total: number;
 }
 
 export interface User {
@@ -59,6 +71,8 @@ export interface Project {
   metadata: Record<string, string>;
   /** Storage quota in bytes; -1 is unlimited. */
   storageLimitBytes: number;
+  /** Quota usage: bytes of the distinct blobs linked into the project's repositories. */
+  storageUsedBytes: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -154,7 +168,35 @@ export interface RegistryStore {
   deleteTag(repositoryId: number, tag: string): Promise<boolean>;
 }
 
-export interface MetadataStore extends UserStore, ProjectStore, RegistryStore {
+/** A user's (or, later, a group's) membership of a project, with one of Harbor's five roles. */
+export interface ProjectMember {
+  /** Harbor's member id (`mid`). */
+  id: number;
+  projectId: number;
+  entityId: number;
+  entityType: 'u' | 'g';
+  /** The username (or group name). */
+  entityName: string;
+  role: RoleId;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MemberStore {
+  /** Throws `conflict` when the user is a member already. */
+  addMember(member: { projectId: number; userId: number; role: RoleId }): Promise<ProjectMember>;
+  findMember(projectId: number, memberId: number): Promise<ProjectMember | undefined>;
+  /** Members by entity name; `entityName` matches names containing it. */
+  listMembers(projectId: number, page: OffsetPage, entityName?: string): Promise<Paged<ProjectMember>>;
+  /** Returns whether the member existed. */
+  updateMemberRole(projectId: number, memberId: number, role: RoleId): Promise<boolean>;
+  /** Returns whether the member existed. */
+  removeMember(projectId: number, memberId: number): Promise<boolean>;
+  /** The roles the user holds in the project (one per membership). */
+  memberRoles(projectId: number, userId: number): Promise<RoleId[]>;
+}
+
+export interface MetadataStore extends UserStore, ProjectStore, RegistryStore, MemberStore {
   transaction<T>(work: (tx: MetadataStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

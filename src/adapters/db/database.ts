@@ -17,6 +17,12 @@ export interface Database {
   manifests: ManifestsTable;
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
+  login_attempts: LoginAttemptsTable;
+  project_blobs: ProjectBlobsTable;
+  project_members: ProjectMembersTable;
+  robots: RobotsTable;
+  audit_logs: AuditLogsTable;
+  sessions: SessionsTable;
 }
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -40,6 +46,8 @@ export interface UsersTable {
   sysadmin_flag: BooleanColumn;
   creation_time: string;
   update_time: string;
+  /** Harbor soft-deletes users: the row stays (projects keep their owner) under a freed name. */
+  deleted: ColumnType<boolean | number, boolean | number | undefined, boolean | number>;
 }
 
 export interface ProjectsTable {
@@ -50,6 +58,8 @@ export interface ProjectsTable {
   metadata: string;
   /** Bytes; -1 is unlimited. */
   storage_limit: number;
+  /** Bytes of the distinct blobs in project_blobs (quota usage). */
+  storage_used: ColumnType<number, number | undefined, number>;
   creation_time: string;
   update_time: string;
 }
@@ -101,4 +111,74 @@ export interface TagsTable {
   manifest_digest: Digest;
   /** When the tag was last pointed at a manifest (Harbor's tag.push_time). */
   push_time: string;
+}
+
+export interface LoginAttemptsTable {
+  username: string;
+  /** Consecutive failed logins since the last success. */
+  failures: number;
+  last_failure: string;
+}
+
+/** Quota accounting: a blob counts once in a project whatever number of its repositories link it. */
+export interface ProjectBlobsTable {
+  project_id: number;
+  digest: Digest;
+  size: number;
+  creation_time: string;
+}
+
+export interface ProjectMembersTable {
+  id: Generated<number>;
+  project_id: number;
+  /** A user id (entity_type 'u') or a group id ('g'). */
+  entity_id: number;
+  entity_type: 'u' | 'g';
+  /** Harbor's role ids: 1 ProjectAdmin, 2 Developer, 3 Guest, 4 Maintainer, 5 LimitedGuest. */
+  role: number;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface RobotsTable {
+  robot_id: Generated<number>;
+  /** `<name>` (system) or `<project>+<name>` (project); the login name adds the robot name prefix. */
+  name: string;
+  description: string;
+  level: 'system' | 'project';
+  /** 0 for a system robot. */
+  project_id: number;
+  secret_hash: string;
+  salt: string;
+  /** Days; -1 never expires. */
+  duration: number;
+  /** Seconds since the epoch; -1 never expires. */
+  expires_at: number;
+  disabled: BooleanColumn;
+  creator_ref: number;
+  creator_type: string;
+  /** JSON of Harbor's robot permissions. */
+  permissions: string;
+  creation_time: string;
+  update_time: string;
+}
+
+export interface AuditLogsTable {
+  id: Generated<number>;
+  /** 0 outside any project. */
+  project_id: number;
+  operation: string;
+  resource_type: string;
+  resource: string;
+  username: string;
+  op_time: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 (hex) of the session id in the cookie. */
+  session_key: string;
+  /** JSON. */
+  data: string;
+  /** Seconds since the epoch. */
+  expires_at: number;
 }

@@ -166,12 +166,18 @@ describe.each(dialectCases)('KyselyMetadataStore on $dialect', ({ scratch }) => 
 
     await migrateToLatest(connection);
     expect(await tableNames(connection)).toEqual([
+      'audit_logs',
       'blobs',
+      'login_attempts',
       'manifest_references',
       'manifests',
+      'project_blobs',
+      'project_members',
       'projects',
       'repositories',
       'repository_blobs',
+      'robots',
+      'sessions',
       'tags',
       'users',
     ]);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DomainErrorCode } from '../../core/errors.js';
+import type { RoleId } from '../../core/iam/rbac.js';
 import type { Digest } from '../../core/oci/digest.js';
 import type {
   ManifestRecord,
@@ -7,7 +8,10 @@ import type {
   NewManifest,
   NewProject,
   NewUser,
+  OffsetPage,
   Page,
+  Paged,
+  ProjectMember,
   Project,
   Referrer,
   Repository,
@@ -19,6 +23,7 @@ import { openSqlite } from './dialects/sqlite.dialect.js';
 import { translateDriverError } from './driver-errors.js';
 import { migrateToLatest } from './migrations/schema.migrator.js';
 import * as manifests from './queries/manifests.queries.js';
+import * as members from './queries/members.queries.js';
 import * as projects from './queries/projects.queries.js';
 import * as repositories from './queries/repositories.queries.js';
 import * as users from './queries/users.queries.js';
@@ -151,11 +156,43 @@ export class KyselyMetadataStore implements MetadataStore {
     return this.#translate(() => manifests.deleteTag(this.#connection, repositoryId, tag));
   }
 
+  addMember(member: { projectId: number; userId: number; role: RoleId }): Promise<ProjectMember> {
+    return this.#atomically((connection) => members.addMember(connection, member, now()), 'conflict');
+  }
+
+  findMember(projectId: number, memberId: number): Promise<ProjectMember | undefined> {
+    return this.#translate(() => members.findMember(this.#connection, projectId, memberId));
+  }
+
+  listMembers(projectId: number, page: OffsetPage, entityName?: string): Promise<Paged<ProjectMember>> {
+    return this.#translate(() => members.listMembers(this.#connection, projectId, page, entityName));
+  }
+
+  updateMemberRole(projectId: number, memberId: number, role: RoleId): Promise<boolean> {
+    return this.#translate(() =>
+      members.updateMemberRole(this.#connection, projectId, memberId, role, now()),
+    );
+  }
+
+  removeMember(projectId: number, memberId: number): Promise<boolean> {
+    return this.#translate(() => members.removeMember(this.#connection, projectId, memberId));
+  }
+
+  memberRoles(projectId: number, userId: number): Promise<RoleId[]> {
+    return this.#translate(() => members.memberRoles(this.#connection, projectId, userId));
+  }
+
   /** Runs several statements as one unit: in the current transaction if bound to one, else in a new one. */
-  #atomically<T>(work: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+  #atomically<T>(
+    work: (connection: DatabaseConnection) => Promise<T>,
+    uniqueViolation?: DomainErrorCode,
+  ): Promise<T> {
     const { db, dialect } = this.#connection;
-    if (db.isTransaction) return this.#translate(() => work(this.#connection));
-    return this.#translate(() => db.transaction().execute((trx) => work({ db: trx, dialect })));
+    if (db.isTransaction) return this.#translate(() => work(this.#connection), uniqueViolation);
+    return this.#translate(
+      () => db.transaction().execute((trx) => work({ db: trx, dialect })),
+      uniqueViolation,
+    );
   }
 
   async #translate<T>(query: () => Promise<T>, uniqueViolation?: DomainErrorCode): Promise<T> {

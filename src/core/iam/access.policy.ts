@@ -1,21 +1,149 @@
 import type { Project } from '../../ports/metadata-store.js';
 import {
-  ANONYMOUS,
   type GrantedAccess,
   type Identity,
   type Principal,
   type RepositoryAction,
+  type RobotPermission,
   type TokenBearer,
 } from './principal.js';
+import {
+  hasProjectPermission,
+  publicProjectAllows,
+  type Action,
+  type ProjectResource,
+  type RoleId,
+} from './rbac.js';
 
 /**
- * Repository access until project membership lands (issue: identity and the Harbor API): system admins may
- * do everything; anyone, even anonymous, may pull from a public project; nothing else is allowed. The token
- * service grants by these rules, and a bearer token then allows exactly what it grants.
+ * Who may do what, as Harbor decides it: system administrators everything; users by the roles they hold
+ * in the project (rbac.ts) plus, in a public project, what everyone may; anonymous callers only the
+ * public-project set; robot accounts exactly their permission list; bearer tokens exactly what they grant.
  */
-export function identityMay(identity: Identity, project: Project, action: RepositoryAction): boolean {
-  if (identity.kind === 'user' && identity.sysadmin) return true;
-  return action === 'pull' && project.isPublic;
+export interface MemberRoleSource {
+  /** The roles the user holds in the project (direct membership; groups later). */
+  memberRoles(projectId: number, userId: number): Promise<RoleId[]>;
+}
+
+/** System-scope resources (Harbor's `/system/<resource>`), grantable to system robots. */
+export type SystemResource =
+  | 'audit-log'
+  | 'catalog'
+  | 'garbage-collection'
+  | 'jobservice-monitor'
+  | 'label'
+  | 'ldap-user'
+  | 'preheat-instance'
+  | 'project'
+  | 'purge-audit'
+  | 'quota'
+  | 'registry'
+  | 'replication'
+  | 'replication-adapter'
+  | 'replication-policy'
+  | 'robot'
+  | 'scan-all'
+  | 'scanner'
+  | 'security-hub'
+  | 'system-volumes'
+  | 'user'
+  | 'user-group';
+
+/** Whether a robot's permission list allows `action` on `resource` in the namespace; a deny wins. */
+export function robotAllows(
+  permissions: readonly RobotPermission[],
+  kind: 'system' | 'project',
+  namespace: string,
+  resource: string,
+  action: string,
+): boolean {
+  let allowed = false;
+  for (const permission of permissions) {
+    if (permission.kind !== kind) continue;
+    if (kind === 'project' && permission.namespace !== namespace && permission.namespace !== '*') continue;
+    for (const access of permission.access) {
+      if (access.resource !== resource || access.action !== action) continue;
+      if (access.effect === 'deny') return false;
+      allowed = true;
+    }
+  }
+  return allowed;
+}
+
+export class Authorizer {
+  readonly #members: MemberRoleSource;
+
+  constructor(options: { members: MemberRoleSource }) {
+    this.#members = options.members;
+  }
+
+  /** Whether the identity may do `action` on `resource` of the project. */
+  async can(
+    identity: Identity,
+    project: Project,
+    resource: ProjectResource,
+    action: Action,
+  ): Promise<boolean> {
+    switch (identity.kind) {
+      case 'anonymous':
+        return project.isPublic && publicProjectAllows(resource, action);
+      case 'user':
+        if (identity.sysadmin) return true;
+        if (project.isPublic && publicProjectAllows(resource, action)) return true;
+        return hasProjectPermission(
+          await this.#members.memberRoles(project.projectId, identity.userId),
+          project.isPublic,
+          resource,
+          action,
+        );
+      case 'robot':
+        if (identity.level === 'project' && identity.projectId !== project.projectId) return false;
+        return robotAllows(identity.permissions, 'project', project.name, resource, action);
+    }
+  }
+
+  /** Whether the identity may do `action` on a system resource (system admins, system robots granted it). */
+  canSystem(identity: Identity, resource: SystemResource, action: Action): boolean {
+    if (identity.kind === 'user') return identity.sysadmin;
+    if (identity.kind === 'robot') {
+      return (
+        identity.level === 'system' && robotAllows(identity.permissions, 'system', '/', resource, action)
+      );
+    }
+    return false;
+  }
+
+  /** The repository actions (pull, push, delete) the identity holds in the project. */
+  async repositoryActions(identity: Identity, project: Project): Promise<RepositoryAction[]> {
+    const allowed: RepositoryAction[] = [];
+    for (const action of ['pull', 'push', 'delete'] as const) {
+      if (await this.can(identity, project, 'repository', action)) allowed.push(action);
+    }
+    return allowed;
+  }
+
+  /** Whether the principal may do `action` on the repository `repository` of `project`. */
+  async canAccessRepository(
+    principal: Principal,
+    repository: string,
+    project: Project,
+    action: RepositoryAction,
+  ): Promise<boolean> {
+    if (principal.kind !== 'token') return this.can(principal, project, 'repository', action);
+    return tokenAllows(principal, repository, project, action);
+  }
+
+  canListCatalog(principal: Principal): boolean {
+    if (principal.kind === 'token') return grants(principal.access, 'registry', 'catalog', '*');
+    return this.canSystem(principal, 'catalog', 'read');
+  }
+
+  /** `project_creation_restriction`: `everyone` lets every user create projects, `adminonly` only admins. */
+  canCreateProject(principal: Principal, restriction: 'adminonly' | 'everyone'): boolean {
+    if (principal.kind === 'user') return principal.sysadmin || restriction === 'everyone';
+    if (principal.kind === 'robot') return this.canSystem(principal, 'project', 'create');
+    return false;
+  }
 }
 
 /** Whether a token's `access` claim allows `action` on the resource `type:name` (`*` allows every action). */
@@ -33,17 +161,6 @@ export function grants(
   );
 }
 
-/** Whether the principal may do `action` on the repository `repository` of `project`. */
-export function canAccessRepository(
-  principal: Principal,
-  repository: string,
-  project: Project,
-  action: RepositoryAction,
-): boolean {
-  if (principal.kind !== 'token') return identityMay(principal, project, action);
-  return tokenAllows(principal, repository, project, action);
-}
-
 function tokenAllows(
   token: TokenBearer,
   repository: string,
@@ -57,17 +174,7 @@ function tokenAllows(
   const createdAt = Math.floor(Date.parse(project.createdAt) / 1000);
   if (token.issuedAt < createdAt) return false;
   // An anonymous token is worth what anonymity is worth now: a project made private since stops it.
-  return token.subject !== '' || identityMay(ANONYMOUS, project, action);
-}
-
-export function canListCatalog(principal: Principal): boolean {
-  if (principal.kind === 'token') return grants(principal.access, 'registry', 'catalog', '*');
-  return principal.kind === 'user' && principal.sysadmin;
-}
-
-export function canCreateProject(principal: Principal, restriction: 'adminonly' | 'everyone'): boolean {
-  if (principal.kind !== 'user') return false;
-  return principal.sysadmin || restriction === 'everyone';
+  return token.subject !== '' || (project.isPublic && publicProjectAllows('repository', action));
 }
 
 /**
@@ -76,5 +183,5 @@ export function canCreateProject(principal: Principal, restriction: 'adminonly' 
  * answers `insufficient_scope` with a 401 too).
  */
 export function mustAuthenticate(principal: Principal): boolean {
-  return principal.kind !== 'user';
+  return principal.kind === 'anonymous' || principal.kind === 'token';
 }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Authorizer } from './access.policy.js';
 import type { Project } from '../../ports/metadata-store.js';
 import { isDomainError } from '../errors.js';
 import type { GrantedAccess, Identity } from './principal.js';
@@ -15,6 +16,7 @@ function project(name: string, isPublic: boolean, createdAt = '2020-01-01T00:00:
     isPublic,
     metadata: { public: String(isPublic) },
     storageLimitBytes: -1,
+    storageUsedBytes: 0,
     createdAt,
     updatedAt: createdAt,
   };
@@ -45,6 +47,7 @@ function service(options: { now?: () => number; privateKey?: KeyObject } = {}): 
     privateKey: options.privateKey ?? key,
     expirationMinutes: 30,
     projects,
+    authorizer: new Authorizer({ members: { memberRoles: () => Promise.resolve([]) } }),
     now: options.now ?? (() => T0),
   });
 }

@@ -3,12 +3,12 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { DomainError } from '../errors.js';
 import { isValidRepositoryName, parseRepositoryName } from '../oci/names.js';
 import type { MetadataStore, Project } from '../../ports/metadata-store.js';
-import { canListCatalog, identityMay } from './access.policy.js';
+import type { Authorizer } from './access.policy.js';
 import {
+  principalName,
   REPOSITORY_ACTIONS,
   type GrantedAccess,
   type Identity,
-  type RepositoryAction,
   type TokenBearer,
 } from './principal.js';
 import type { RequestedScope } from './token.scope.js';
@@ -34,6 +34,7 @@ export interface TokenServiceOptions {
   /** `berth.token_expiration`: minutes a token lives. */
   expirationMinutes: number;
   projects: Pick<MetadataStore, 'findProjectByName'>;
+  authorizer: Authorizer;
   now?: () => number;
   /** Seconds of clock difference tolerated on `exp` and `nbf` (Harbor: 60). */
   clockSkewSeconds?: number;
@@ -57,6 +58,7 @@ export class TokenService {
   readonly #publicKey: KeyObject;
   readonly #expiresIn: number;
   readonly #projects: Pick<MetadataStore, 'findProjectByName'>;
+  readonly #authorizer: Authorizer;
   readonly #now: () => number;
   readonly #skew: number;
   readonly #maxEntries: number;
@@ -71,6 +73,7 @@ export class TokenService {
     this.keyId = libtrustKeyId(this.#publicKey);
     this.#expiresIn = options.expirationMinutes * 60;
     this.#projects = options.projects;
+    this.#authorizer = options.authorizer;
     this.#now = options.now ?? Date.now;
     this.#skew = options.clockSkewSeconds ?? 60;
     this.#maxEntries = options.cacheMaxEntries ?? 10_000;
@@ -101,7 +104,11 @@ export class TokenService {
     findProject: (name: string) => Promise<Project | undefined>,
   ): Promise<string[]> {
     if (scope.type === 'registry') {
-      return scope.name === 'catalog' && scope.actions.includes('*') && canListCatalog(identity) ? ['*'] : [];
+      return scope.name === 'catalog' &&
+        scope.actions.includes('*') &&
+        this.#authorizer.canListCatalog(identity)
+        ? ['*']
+        : [];
     }
     if (scope.type !== 'repository' || !isValidRepositoryName(scope.name) || !scope.name.includes('/')) {
       return [];
@@ -113,7 +120,8 @@ export class TokenService {
     if (asked.length === 0) return [];
     const project = await findProject(parseRepositoryName(scope.name).project);
     if (project === undefined) return [];
-    return asked.filter((action: RepositoryAction) => identityMay(identity, project, action));
+    const allowed = await this.#authorizer.repositoryActions(identity, project);
+    return asked.filter((action) => allowed.includes(action));
   }
 
   /** Grants and signs a token for `service` (the caller checked it is one Berth serves). */
@@ -127,7 +135,7 @@ export class TokenService {
     const token = await new SignJWT({ access })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.keyId })
       .setIssuer(TOKEN_ISSUER)
-      .setSubject(identity.kind === 'user' ? identity.username : '')
+      .setSubject(principalName(identity))
       .setAudience(service)
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt)

@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import { canCreateProject } from '../iam/access.policy.js';
+import type { Authorizer } from '../iam/access.policy.js';
 import type { Principal } from '../iam/principal.js';
 import { isValidProjectName } from '../oci/names.js';
 import type { MetadataStore, Project } from '../../ports/metadata-store.js';
@@ -16,16 +16,22 @@ export interface ProjectRequest {
 export class ProjectService {
   readonly #store: MetadataStore;
   readonly #creationRestriction: 'adminonly' | 'everyone';
+  readonly #authorizer: Authorizer;
 
-  constructor(options: { store: MetadataStore; creationRestriction: 'adminonly' | 'everyone' }) {
+  constructor(options: {
+    store: MetadataStore;
+    creationRestriction: 'adminonly' | 'everyone';
+    authorizer: Authorizer;
+  }) {
     this.#store = options.store;
     this.#creationRestriction = options.creationRestriction;
+    this.#authorizer = options.authorizer;
   }
 
   async createProject(principal: Principal, request: ProjectRequest): Promise<Project> {
     // Only a user can own a project; bearer tokens are registry credentials, never accepted here.
     if (principal.kind !== 'user') throw new DomainError('auth.unauthorized', 'authentication required');
-    if (!canCreateProject(principal, this.#creationRestriction)) {
+    if (!this.#authorizer.canCreateProject(principal, this.#creationRestriction)) {
       throw new DomainError('access.denied', 'only system administrators may create projects');
     }
     if (!isValidProjectName(request.name)) {

@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import { canAccessRepository, grants, mustAuthenticate } from '../iam/access.policy.js';
+import { grants, mustAuthenticate, type Authorizer } from '../iam/access.policy.js';
 import type { Principal, RepositoryAction } from '../iam/principal.js';
 import { isValidRepositoryName, parseRepositoryName } from '../oci/names.js';
 import type { MetadataStore, Project } from '../../ports/metadata-store.js';
@@ -20,10 +20,12 @@ export interface RepositoryTarget {
 export class RepositoryAccess {
   readonly #store: MetadataStore;
   readonly #cache: RegistryCache;
+  readonly #authorizer: Authorizer;
 
-  constructor(options: { store: MetadataStore; cache: RegistryCache }) {
+  constructor(options: { store: MetadataStore; cache: RegistryCache; authorizer: Authorizer }) {
     this.#store = options.store;
     this.#cache = options.cache;
+    this.#authorizer = options.authorizer;
   }
 
   #project(name: string): Promise<Project | undefined> {
@@ -33,7 +35,9 @@ export class RepositoryAccess {
   async authorize(principal: Principal, name: string, action: RepositoryAction): Promise<RepositoryTarget> {
     const parsed = parseRepositoryName(name);
     const project = await this.#project(parsed.project);
-    if (project && canAccessRepository(principal, name, project, action)) return { name, project };
+    if (project && (await this.#authorizer.canAccessRepository(principal, name, project, action))) {
+      return { name, project };
+    }
     if (principal.kind === 'token') {
       throw new DomainError('auth.unauthorized', `the token does not grant ${action} on "${name}"`);
     }
@@ -51,7 +55,8 @@ export class RepositoryAccess {
   async canPull(principal: Principal, name: string): Promise<boolean> {
     if (!isValidRepositoryName(name) || !name.includes('/')) return false;
     const project = await this.#project(parseRepositoryName(name).project);
-    return project !== undefined && canAccessRepository(principal, name, project, 'pull');
+    if (project === undefined) return false;
+    return this.#authorizer.canAccessRepository(principal, name, project, 'pull');
   }
 
   /**

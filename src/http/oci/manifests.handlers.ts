@@ -1,5 +1,5 @@
 import { DomainError } from '../../core/errors.js';
-import { canListCatalog, mustAuthenticate } from '../../core/iam/access.policy.js';
+import { mustAuthenticate } from '../../core/iam/access.policy.js';
 import { MAX_MANIFEST_BYTES } from '../../core/oci/manifest.js';
 import { MANIFEST_MEDIA_TYPES, MediaType } from '../../core/oci/media-types.js';
 import type { ManifestRecord } from '../../ports/metadata-store.js';
@@ -117,7 +117,7 @@ export async function listReferrers(ctx: OciContext, name: string, digest: strin
 }
 
 export async function listCatalog(ctx: OciContext): Promise<void> {
-  if (!canListCatalog(ctx.principal)) {
+  if (!ctx.deps.authorizer.canListCatalog(ctx.principal)) {
     throw mustAuthenticate(ctx.principal)
       ? new DomainError('auth.unauthorized', 'authentication required')
       : new DomainError('access.denied', 'only system administrators may list the catalog');

@@ -1,6 +1,7 @@
 import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseConnection, DialectName } from '../database.js';
 import { initialMigration } from './0001-initial.migration.js';
+import { identityMigration } from './0002-identity.migration.js';
 
 /**
  * Migrations are listed in code rather than discovered on disk, so the same list runs from src/ under
@@ -9,6 +10,7 @@ import { initialMigration } from './0001-initial.migration.js';
 function listMigrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
+    '0002-identity': identityMigration(dialect),
   };
 }
 

@@ -58,6 +58,7 @@ function toProject(row: Selectable<ProjectsTable>): Project {
     isPublic: metadata['public'] === 'true',
     metadata,
     storageLimitBytes: row.storage_limit,
+    storageUsedBytes: Number(row.storage_used),
     createdAt: row.creation_time,
     updatedAt: row.update_time,
   };

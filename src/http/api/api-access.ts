@@ -1,0 +1,67 @@
+import type { FastifyRequest } from 'fastify';
+import type { SystemResource } from '../../core/iam/access.policy.js';
+import { DomainError } from '../../core/errors.js';
+import type { Identity } from '../../core/iam/principal.js';
+import type { Action, ProjectResource } from '../../core/iam/rbac.js';
+import type { Project } from '../../ports/metadata-store.js';
+import { authenticateIdentity } from '../authenticate.js';
+import type { HttpDeps } from '../http-deps.js';
+
+/**
+ * Who may call a /api/v2.0/ route, as Harbor answers: no credentials where some are needed is 401; a
+ * caller without the permission is 403; a project that does not exist is 404 (after authentication, so
+ * anonymous callers learn nothing).
+ */
+export async function apiIdentity(request: FastifyRequest, deps: HttpDeps): Promise<Identity> {
+  return authenticateIdentity(request, deps.auth);
+}
+
+/** Refuses the anonymous caller with 401, so clients send credentials. */
+export function requireAuthenticated(identity: Identity): void {
+  if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
+}
+
+function refusal(identity: Identity, what: string): DomainError {
+  return identity.kind === 'anonymous'
+    ? new DomainError('auth.unauthorized', 'authentication required')
+    : new DomainError('access.denied', `${what} is forbidden`);
+}
+
+export async function requireProjectPermission(
+  deps: HttpDeps,
+  identity: Identity,
+  project: Project,
+  resource: ProjectResource,
+  action: Action,
+): Promise<void> {
+  if (!(await deps.authorizer.can(identity, project, resource, action))) {
+    throw refusal(identity, `${action} on ${resource} of project ${project.name}`);
+  }
+}
+
+export function requireSystemPermission(
+  deps: HttpDeps,
+  identity: Identity,
+  resource: SystemResource,
+  action: Action,
+): void {
+  if (!deps.authorizer.canSystem(identity, resource, action)) {
+    throw refusal(identity, `${action} on ${resource}`);
+  }
+}
+
+/**
+ * The project a `{project_name_or_id}` path segment names: a number is an id unless the request carries
+ * `X-Is-Resource-Name: true`; anything else is a name. 404 when there is none.
+ */
+export async function projectFromPath(
+  request: FastifyRequest,
+  deps: HttpDeps,
+  ref: string,
+): Promise<Project> {
+  const byName = request.headers['x-is-resource-name'] === 'true' || !/^\d{1,10}$/.test(ref);
+  const project = await deps.projects.findProject(byName ? ref : Number(ref));
+  if (project === undefined)
+    throw new DomainError('project.notFound', `project ${ref.slice(0, 255)} not found`);
+  return project;
+}
