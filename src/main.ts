@@ -4,6 +4,7 @@ import './app/threadpool.js';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { composeBerth, openStore } from './app/compose.js';
+import { gracefulShutdown } from './app/graceful-shutdown.js';
 import { ConfigError } from './config/config.error.js';
 import { checkConfigFile, loadConfig } from './config/config.loader.js';
 
@@ -28,19 +29,13 @@ program
     const berth = await composeBerth(config, { logger });
     const address = await berth.server.listen({ host: '::', port: config.http.port });
     logger.info({ address, config: source ?? '(defaults)' }, 'berth is listening');
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down: finishing in-flight requests');
-      berth.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
+    // Drain (ping 503) for berth.drain_seconds, then finish in-flight requests and exit; see graceful-shutdown.ts.
+    const stop = gracefulShutdown({
+      berth,
+      drainMs: config.berth.drain_seconds * 1000,
+      logger,
+      exit: (code) => process.exit(code),
+    });
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
@@ -64,6 +59,17 @@ configCommand
     const result = await checkConfigFile(file, process.env);
     process.stdout.write(`${result.text}\n`);
     process.exitCode = result.ok ? 0 : 1;
+  });
+
+program
+  .command('ha-config')
+  .description('write haproxy.cfg and keepalived.conf for an HA topology (see docs/ha.md)')
+  .requiredOption('--topology <file>', 'the topology YAML (example: deploy/ha/topology.example.yml)')
+  .requiredOption('--out <dir>', 'directory to write the configurations into')
+  .action(async (options: { topology: string; out: string }) => {
+    // Loaded on demand: `serve` has no use for the generator.
+    const { runHaConfig } = await import('./ha/ha-config.command.js');
+    process.exitCode = await runHaConfig(options, process.stdout, process.stderr);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

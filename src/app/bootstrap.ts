@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isDomainError } from '../core/errors.js';
 import { generatePassword, hashPassword } from '../core/iam/password.js';
+import { PROJECT_ROLES } from '../core/iam/rbac.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
 /**
@@ -48,11 +49,17 @@ export async function bootstrapRegistry(options: {
     options.print(`It is kept in ${file} (mode 0600). Change it after logging in.`);
   }
   try {
-    await store.createProject({
+    const library = await store.createProject({
       name: 'library',
       ownerId: admin.userId,
       isPublic: true,
       metadata: { public: 'true' },
+    });
+    // Harbor's initial data: the admin is the ProjectAdmin member of `library`.
+    await store.addMember({
+      projectId: library.projectId,
+      userId: admin.userId,
+      role: PROJECT_ROLES.projectAdmin,
     });
   } catch (error) {
     if (!isDomainError(error, 'project.exists')) throw error;

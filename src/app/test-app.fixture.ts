@@ -5,7 +5,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../config/config.loader.js';
 import { digestOf, type Digest } from '../core/oci/digest.js';
-import { composeBerth, type Berth } from './compose.js';
+import { composeBerth, type Berth, type ComposeOptions } from './compose.js';
 
 /**
  * A whole embedded Berth over a temporary data volume, for in-process HTTP tests (`app.inject`).
@@ -20,7 +20,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: Partial<Pick<ComposeOptions, 'now' | 'logger'>> = {},
+): Promise<TestApp> {
   const dataVolume = await mkdtemp(join(tmpdir(), 'berth-test-'));
   const { config } = await loadConfig({
     env: { BERTH_DATA_VOLUME: dataVolume, BERTH_HARBOR_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
@@ -29,6 +32,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     logger: pino({ level: 'silent' }),
     print: () => undefined,
     signingKeyBits: 2048,
+    ...options,
   });
   await berth.server.ready();
   return {

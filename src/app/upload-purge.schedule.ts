@@ -15,9 +15,11 @@ import type { BlobStore, TemporarySweeper } from '../ports/blob-store.js';
  * setTimeout's limit (~24.8 days) still works, where Node would fire such a setInterval after 1 ms. The
  * timers are unref'd, so they never keep the process alive; stop() (called by berth.close()) ends them.
  *
- * HA: every instance runs its own schedule against the shared volume. That is harmless, only redundant:
- * cancelling is idempotent, a session another instance purged first is skipped as a race, and the sweep
- * is safe on every instance at once. Electing one purger for the cluster comes with the HA work.
+ * HA: the composition root runs the schedule inside a ClusterSingleton (cluster-singleton.ts), so one
+ * instance of the cluster purges and another takes over when it dies. Purging stays safe if two ever ran
+ * at once (a lease lost inside Redis): cancelling is idempotent, a session another instance purged first
+ * is skipped as a race, and the sweep is safe on every instance at once. stop() ends a purge between two
+ * sessions, well within the lease's safety margin.
  */
 export const STARTUP_DELAY_MS = 60_000;
 

@@ -129,6 +129,8 @@ describe('defaults', () => {
       token_expiration: 30,
       project_creation_restriction: 'adminonly',
       self_registration: false,
+      session_timeout: 60,
+      drain_seconds: 5,
     });
     expect(config.external_database).toBeUndefined();
     expect(config.external_redis).toBeUndefined();

@@ -217,6 +217,11 @@ const berth = section({
   project_creation_restriction: choice(['adminonly', 'everyone']).default('adminonly'),
   // Whether anyone may sign up; Harbor's `self_registration` system setting.
   self_registration: flag().default(false),
+  // Minutes a portal session lives unused; Harbor's `session_timeout` system setting, default 60.
+  session_timeout: integer({ min: 1 }).default(60),
+  // Seconds between SIGTERM and closing the listener, while /api/v2.0/ping answers 503 so the balancer
+  // takes the instance out; longer than the balancer's check interval x fall. In-flight requests then finish.
+  drain_seconds: integer({ min: 0, max: 3600 }).default(5),
 });
 
 export const berthConfigSchema = section({

@@ -16,13 +16,14 @@ describe('unbuilt feature warnings', () => {
       'notification',
       'proxy',
       'metric',
-      'cache',
-      'external_redis',
+      'external_redis.registry_db_index',
+      'external_redis.jobservice_db_index',
+      'external_redis.chartmuseum_db_index',
       'log.local',
       'external_database.harbor.max_idle_conns',
     ]);
     expect(warnings).toEqual([
-      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, cache, external_redis, log.local, external_database.harbor.max_idle_conns',
+      'accepted but not implemented by Berth yet, so ignored: https, trivy, jobservice, notification, proxy, metric, external_redis.registry_db_index, external_redis.jobservice_db_index, external_redis.chartmuseum_db_index, log.local, external_database.harbor.max_idle_conns',
     ]);
   });
 
@@ -48,11 +49,9 @@ describe('unbuilt feature warnings', () => {
   });
 
   it('skip a section that turns its feature off, and empty values', () => {
-    expect(
-      unbuiltFeatureWarnings({ cache: { enabled: false, expire_hours: 24 }, metric: { enabled: false } }),
-    ).toEqual([]);
+    expect(unbuiltFeatureWarnings({ trivy: { enabled: false }, metric: { enabled: false } })).toEqual([]);
     expect(unbuiltFeatureWarnings({ trivy: null, https: undefined })).toEqual([]);
-    expect(unbuiltFeatureWarnings({ cache: { enabled: true } })).toEqual(['cache']);
+    expect(unbuiltFeatureWarnings({ metric: { enabled: true } })).toEqual(['metric']);
   });
 
   it('list only keys the schema has, so a rename cannot silence a warning', () => {

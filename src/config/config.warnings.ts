@@ -12,8 +12,13 @@ export const UNBUILT_FEATURE_KEYS = [
   'notification',
   'proxy',
   'metric',
-  'cache',
-  'external_redis',
+  // external_redis itself is built (locks, cache invalidation, leases in harbor_db_index); these are not:
+  'external_redis.registry_db_index', // Berth keeps everything in harbor_db_index
+  'external_redis.jobservice_db_index', // the job queue
+  'external_redis.chartmuseum_db_index',
+  'external_redis.trivy_db_index',
+  'external_redis.cache_layer_db_index', // the cache is in-process, invalidated through harbor_db_index's channel
+  'external_redis.idle_timeout_seconds', // Berth holds two long-lived connections, never idle (heartbeats)
   'log.external_endpoint',
   'storage_service.azure',
   'storage_service.gcs',

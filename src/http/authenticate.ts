@@ -19,7 +19,8 @@ export async function authenticate(
 ): Promise<Principal> {
   const header = request.headers.authorization;
   if (tokens !== undefined && header !== undefined && /^bearer /i.test(header)) {
-    return tokens.verify(header.slice('bearer '.length).trim());
+    // Kept on the request for what runs after the handler (the audit log's operator).
+    return (request.principal = await tokens.verify(header.slice('bearer '.length).trim()));
   }
   return authenticateIdentity(request, auth);
 }
@@ -27,7 +28,7 @@ export async function authenticate(
 /** The identity of a request that may carry Basic credentials or none (a bearer token is refused). */
 export async function authenticateIdentity(request: FastifyRequest, auth: AuthService): Promise<Identity> {
   const header = request.headers.authorization;
-  if (header === undefined || header === '') return ANONYMOUS;
+  if (header === undefined || header === '') return (request.principal = ANONYMOUS);
   const space = header.indexOf(' ');
   const scheme = space < 0 ? header : header.slice(0, space);
   if (scheme.toLowerCase() !== 'basic') {
@@ -35,5 +36,5 @@ export async function authenticateIdentity(request: FastifyRequest, auth: AuthSe
   }
   const identity = await auth.authenticateBasic(header.slice(space + 1).trim());
   if (!identity) throw new DomainError('auth.unauthorized', 'invalid username or password');
-  return identity;
+  return (request.principal = identity);
 }

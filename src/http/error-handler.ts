@@ -30,7 +30,10 @@ export interface Challenges {
 
 export function installErrorHandler(app: FastifyInstance, challenges: Challenges): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (CLIENT_GONE.has(error.code) || request.raw.destroyed) {
+    // Whether the client is gone is the socket's state: the request stream itself is destroyed as soon as
+    // its body has been read (Node's autoDestroy), and an error after a whole upload (the database down,
+    // say) must still be answered with its status.
+    if (CLIENT_GONE.has(error.code) || request.raw.socket.destroyed) {
       request.log.debug({ err: error }, 'client went away');
       if (!reply.sent) reply.code(400).send();
       return;
@@ -51,6 +54,9 @@ export function installErrorHandler(app: FastifyInstance, challenges: Challenges
     if (mapped.status === 401) {
       reply.header('WWW-Authenticate', isOci ? challenges.oci(request) : challenges.api);
     }
+    const retryAfter = (detail as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (mapped.status === 429 && typeof retryAfter === 'number')
+      reply.header('Retry-After', String(retryAfter));
     request.log.debug({ code, status: mapped.status, message: error.message }, 'request refused');
     reply
       .code(mapped.status)

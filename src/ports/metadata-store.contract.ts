@@ -9,6 +9,14 @@ import {
   missing,
   SIZE_OVER_32_BITS,
 } from './metadata-store-registry.contract.js';
+import { describeArtifactContract } from './metadata-store-artifacts.contract.js';
+import { describeUsersContract } from './metadata-store-users.contract.js';
+import { describeOverviewContract } from './metadata-store-overview.contract.js';
+import { describeRobotContract } from './metadata-store-robots.contract.js';
+import { describeMembersContract } from './metadata-store-members.contract.js';
+import { describeProjectsContract } from './metadata-store-projects.contract.js';
+import { describeQuotaContract } from './metadata-store-quota.contract.js';
+import { describeAuditLogContract } from './audit-log-store.contract.js';
 
 /**
  * The one behavioural suite every MetadataStore must pass (DESIGN.md §Tests). `open` is called once per
@@ -193,6 +201,8 @@ export function describeMetadataStoreContract(
       });
     });
 
+    describeUsersContract(fixtures);
+
     describe('projects', () => {
       it('creates a private project with an unlimited quota by default', async () => {
         const owner = await createUser();
@@ -250,7 +260,14 @@ export function describeMetadataStoreContract(
       });
     });
 
+    describeProjectsContract(fixtures);
+    describeMembersContract(fixtures);
     describeRegistryContract(fixtures);
+    describeArtifactContract(fixtures);
+    describeRobotContract(fixtures);
+    describeOverviewContract(fixtures);
+    describeQuotaContract(fixtures);
+    describeAuditLogContract(fixtures);
 
     describe('transactions', () => {
       it('commits the work and returns its result', async () => {

@@ -16,6 +16,8 @@ export interface ServerProcess {
   logTail(): string;
   /** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves when it is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a machine dying); resolves when it is gone. */
+  kill(): Promise<void>;
 }
 
 const TAIL_LINES = 60;
@@ -72,6 +74,11 @@ export function spawnServer(
     exited,
     hasExited: () => exitedFlag,
     logTail: () => tail.join('\n'),
+    async kill() {
+      if (exitedFlag) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
     async stop(graceMs = 10_000) {
       if (exitedFlag) return;
       child.kill('SIGTERM');

@@ -58,8 +58,12 @@ export interface ProjectsTable {
   metadata: string;
   /** Bytes; -1 is unlimited. */
   storage_limit: number;
-  /** Bytes of the distinct blobs in project_blobs (quota usage). */
+  /** Bytes of the distinct blobs and manifests in project_blobs (quota usage). */
   storage_used: ColumnType<number, number | undefined, number>;
+  /** When the quota's limit or usage last changed; null until the first change. */
+  quota_update_time: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The project's CVE allowlist: JSON `{"items":[ids],"expires_at":seconds|null,"update_time":iso|null}`. */
+  cve_allowlist: ColumnType<string, string | undefined, string>;
   creation_time: string;
   update_time: string;
 }
@@ -71,6 +75,10 @@ export interface RepositoriesTable {
   name: string;
   creation_time: string;
   update_time: string;
+  /** Harbor's repository description (PUT on the repository). */
+  description: ColumnType<string, string | undefined, string>;
+  /** Manifest GETs, counted in memory and added in batches (core/registry/pull.recorder.ts). */
+  pull_count: ColumnType<number, number | undefined, number>;
 }
 
 export interface BlobsTable {
@@ -86,6 +94,8 @@ export interface RepositoryBlobsTable {
 }
 
 export interface ManifestsTable {
+  /** Harbor's artifact id. The key the registry uses is (repository_id, digest). */
+  id: Generated<number>;
   repository_id: number;
   digest: Digest;
   media_type: string;
@@ -96,6 +106,8 @@ export interface ManifestsTable {
   /** JSON text of the top-level annotations, or null. */
   annotations: string | null;
   creation_time: string;
+  /** The last manifest GET, or null if never pulled. */
+  pull_time: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ManifestReferencesTable {
@@ -106,21 +118,31 @@ export interface ManifestReferencesTable {
 }
 
 export interface TagsTable {
+  /** Harbor's tag id. The key the registry uses is (repository_id, name). */
+  id: Generated<number>;
   repository_id: number;
   name: string;
   manifest_digest: Digest;
   /** When the tag was last pointed at a manifest (Harbor's tag.push_time). */
   push_time: string;
+  /** The last manifest GET by this tag, or null. */
+  pull_time: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface LoginAttemptsTable {
   username: string;
-  /** Consecutive failed logins since the last success. */
+  /** Consecutive login attempts since the last success (counted before the password is checked). */
   failures: number;
+  /** When the last one was counted. */
   last_failure: string;
+  /** Milliseconds since the epoch until which attempts are refused; 0 when not locked. */
+  locked_until: ColumnType<number, number | undefined, number>;
 }
 
-/** Quota accounting: a blob counts once in a project whatever number of its repositories link it. */
+/**
+ * Quota accounting: a digest (blob or manifest) counts once in a project whatever number of its
+ * repositories hold it.
+ */
 export interface ProjectBlobsTable {
   project_id: number;
   digest: Digest;
@@ -157,7 +179,7 @@ export interface RobotsTable {
   disabled: BooleanColumn;
   creator_ref: number;
   creator_type: string;
-  /** JSON of Harbor's robot permissions. */
+  /** JSON of RobotGrant[]: Harbor's robot permissions with projects by id. */
   permissions: string;
   creation_time: string;
   update_time: string;
@@ -179,6 +201,6 @@ export interface SessionsTable {
   session_key: string;
   /** JSON. */
   data: string;
-  /** Seconds since the epoch. */
+  /** Milliseconds since the epoch. */
   expires_at: number;
 }

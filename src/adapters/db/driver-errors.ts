@@ -33,8 +33,12 @@ const NETWORK_CODES = new Set([
   'ENETUNREACH',
   'EPIPE',
 ]);
-/** pg and pg-pool report these without a code. */
-const PG_CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect)/;
+/**
+ * pg and pg-pool report these without a code: a connection cut or timed out, no connection within
+ * connectionTimeoutMillis, no answer within query_timeout, a client broken by an earlier connection error.
+ */
+const PG_CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error and is not queryable)/;
 
 function classify(error: unknown): DriverErrorKind | undefined {
   if (error instanceof SqliteDatabase.SqliteError) return classifySqlite(error.code);

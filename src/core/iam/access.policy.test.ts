@@ -69,22 +69,39 @@ describe('Authorizer.canAccessRepository', () => {
       name: 'robot$library+ci',
       level: 'project',
       projectId: 1,
+      expiresAt: -1,
       permissions: [
         { kind: 'project', namespace: 'library', access: [{ resource: 'repository', action: 'pull' }] },
       ],
     };
     expect(await authorizer.canAccessRepository(robot, 'library/a', project(false), 'pull')).toBe(true);
     expect(await authorizer.canAccessRepository(robot, 'library/a', project(false), 'push')).toBe(false);
-    // Another project: not even a public one lends it anything.
+    // Another project lends it only what it lends everyone: pulls from a public one.
     expect(
       await authorizer.canAccessRepository(robot, 'other/a', project(true, CREATED, 'other', 2), 'pull'),
+    ).toBe(true);
+    expect(
+      await authorizer.canAccessRepository(robot, 'other/a', project(false, CREATED, 'other', 2), 'pull'),
     ).toBe(false);
+    expect(
+      await authorizer.canAccessRepository(robot, 'other/a', project(true, CREATED, 'other', 2), 'push'),
+    ).toBe(false);
+    // A project robot that may push may pull (Harbor's filterRobotPolicies).
+    const pusher: Identity = {
+      ...robot,
+      permissions: [
+        { kind: 'project', namespace: 'library', access: [{ resource: 'repository', action: 'push' }] },
+      ],
+    };
+    expect(await authorizer.canAccessRepository(pusher, 'library/a', project(false), 'pull')).toBe(true);
+    expect(await authorizer.canAccessRepository(pusher, 'library/a', project(false), 'delete')).toBe(false);
     const everywhere: Identity = {
       kind: 'robot',
       robotId: 2,
       name: 'robot$all',
       level: 'system',
       projectId: 0,
+      expiresAt: -1,
       permissions: [
         { kind: 'project', namespace: '*', access: [{ resource: 'repository', action: 'push' }] },
         { kind: 'system', namespace: '/', access: [{ resource: 'catalog', action: 'read' }] },

@@ -97,8 +97,18 @@ export class Authorizer {
           action,
         );
       case 'robot':
+        // Everyone, robots included, holds the public-project set (Harbor's rbacUser.GetPolicies).
+        if (project.isPublic && publicProjectAllows(resource, action)) return true;
         if (identity.level === 'project' && identity.projectId !== project.projectId) return false;
-        return robotAllows(identity.permissions, 'project', project.name, resource, action);
+        if (robotAllows(identity.permissions, 'project', project.name, resource, action)) return true;
+        // Harbor's filterRobotPolicies gives a project robot that may push pull access too: a client
+        // checks which blobs exist (HEAD, a pull) before it pushes them.
+        return (
+          identity.level === 'project' &&
+          resource === 'repository' &&
+          action === 'pull' &&
+          robotAllows(identity.permissions, 'project', project.name, 'repository', 'push')
+        );
     }
   }
 

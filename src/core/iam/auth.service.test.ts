@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { NewUser, User, UserStore } from '../../ports/metadata-store.js';
 import { AuthService, decodeBasic } from './auth.service.js';
 import { hashPassword } from './password.js';
+import type { Identity } from './principal.js';
 
 /** A user store that counts lookups, so the tests can see when the slow path runs. */
-class CountingUsers implements UserStore {
+class CountingUsers implements Pick<
+  UserStore,
+  'createUser' | 'findUserByName' | 'findUserById' | 'updateUserPassword'
+> {
   lookups = 0;
   readonly #users = new Map<string, User>();
 
@@ -48,6 +52,58 @@ class CountingUsers implements UserStore {
 const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');
 
 describe('AuthService', () => {
+  it('never remembers a robot login past the robot expiry', async () => {
+    let now = 1_000_000;
+    let calls = 0;
+    const expiresAt = Math.floor(now / 1000) + 10;
+    const robots = {
+      authenticate: (): Promise<Identity | undefined> => {
+        calls += 1;
+        if (now >= expiresAt * 1000) return Promise.resolve(undefined);
+        return Promise.resolve({
+          kind: 'robot',
+          robotId: 1,
+          name: 'robot$library+ci',
+          level: 'project',
+          projectId: 1,
+          permissions: [],
+          expiresAt,
+        });
+      },
+    };
+    const auth = new AuthService({ users: new CountingUsers(), robots, now: () => now, cacheTtlMs: 60_000 });
+    const header = basic('robot$library+ci', 'Secret123');
+    expect(await auth.authenticateBasic(header)).toMatchObject({ kind: 'robot' });
+    now += 5_000;
+    expect(await auth.authenticateBasic(header)).toMatchObject({ kind: 'robot' });
+    expect(calls).toBe(1);
+    now += 5_000;
+    expect(await auth.authenticateBasic(header)).toBeUndefined();
+    expect(calls).toBe(2);
+  });
+
+  it('checks concurrent logins with the same credentials once (a burst is one login for the throttle)', async () => {
+    const users = new CountingUsers();
+    await users.add('alice', 'Secret123');
+    let attempts = 0;
+    const throttle = {
+      attempt: <T>(_username: string, verify: () => Promise<T>): Promise<T> => {
+        attempts += 1;
+        return verify();
+      },
+    };
+    const auth = new AuthService({ users, throttle: throttle as never });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => auth.authenticateBasic(basic('alice', 'Secret123'))),
+    );
+    expect(answers.every((answer) => answer?.kind === 'user')).toBe(true);
+    expect(attempts).toBe(1);
+    expect(users.lookups).toBe(1);
+    // Nothing stays in flight: a later wrong password is checked on its own.
+    expect(await auth.verifyBasic('alice', 'wrong')).toBeUndefined();
+    expect(attempts).toBe(2);
+  });
+
   it('verifies once, then answers from the cache until the TTL runs out', async () => {
     const users = new CountingUsers();
     await users.add('alice', 'Secret123');

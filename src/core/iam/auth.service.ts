@@ -1,6 +1,8 @@
 import type { UserStore } from '../../ports/metadata-store.js';
-import { verifyPassword } from './password.js';
+import type { LoginThrottle } from './login-throttle.js';
+import { hashPassword, verifyPassword } from './password.js';
 import type { Identity } from './principal.js';
+import { ROBOT_NAME_PREFIX } from './robot.rules.js';
 
 /**
  * Checks Basic credentials. The slow password hash runs once per distinct credential: a verified
@@ -13,10 +15,14 @@ import type { Identity } from './principal.js';
  * are bounded in number, never logged, and only ever hold credentials that were correct.
  */
 export interface AuthServiceOptions {
-  users: UserStore;
+  users: Pick<UserStore, 'findUserByName'>;
   now?: () => number;
   cacheTtlMs?: number;
   cacheMaxEntries?: number;
+  /** Counts and locks failed logins (login-throttle.ts); every verification on a cache miss goes through it. */
+  throttle?: LoginThrottle;
+  /** Robot accounts (robot.service.ts): verifies `robot$...` logins, a name no user can have. */
+  robots?: { authenticate(loginName: string, secret: string): Promise<Identity | undefined> };
 }
 
 export type BasicCredentials =
@@ -40,23 +46,57 @@ export function decodeBasic(encoded: string): BasicCredentials {
 }
 
 export class AuthService {
-  readonly #users: UserStore;
+  readonly #users: Pick<UserStore, 'findUserByName'>;
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #verified = new Map<string, VerifiedCredential>();
+  readonly #throttle: LoginThrottle | undefined;
+  readonly #robots: AuthServiceOptions['robots'];
+  readonly #inFlight = new Map<string, Promise<Identity | undefined>>();
+  /** A hash to check passwords of unknown users against, so their answer takes as long as a known user's. */
+  #decoyHash: Promise<string> | undefined;
 
   constructor(options: AuthServiceOptions) {
     this.#users = options.users;
     this.#now = options.now ?? Date.now;
     this.#ttlMs = options.cacheTtlMs ?? 5 * 60_000;
     this.#maxEntries = options.cacheMaxEntries ?? 10_000;
+    this.#throttle = options.throttle;
+    this.#robots = options.robots;
   }
 
-  /** Returns the user's principal, or undefined when the username or password is wrong. */
-  async verifyBasic(username: string, password: string): Promise<Identity | undefined> {
+  /**
+   * Returns the user's principal, or undefined when the username or password is wrong. Throws
+   * `rateLimited` while the username is locked after failed logins (see LoginThrottle).
+   */
+  verifyBasic(username: string, password: string): Promise<Identity | undefined> {
+    // Concurrent checks of the same pair share one verification: a client that opens many connections
+    // with the same credentials at once (a pull on a cold instance) is one login, not a burst of them
+    // that the throttle would count as a run of attempts and lock. The key lives only while in flight.
+    const key = `${username}\u0000${password}`;
+    const inFlight = this.#inFlight.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const verification = (
+      this.#throttle === undefined
+        ? this.#verifyUser(username, password)
+        : this.#throttle.attempt(username, () => this.#verifyUser(username, password))
+    ).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, verification);
+    return verification;
+  }
+
+  async #verifyUser(username: string, password: string): Promise<Identity | undefined> {
+    if (this.#robots !== undefined && username.startsWith(ROBOT_NAME_PREFIX)) {
+      return this.#robots.authenticate(username, password);
+    }
     const user = await this.#users.findUserByName(username);
-    if (!user || !(await verifyPassword(password, user.passwordHash))) return undefined;
+    if (!user) {
+      this.#decoyHash ??= hashPassword('decoy password of no user');
+      await verifyPassword(password, await this.#decoyHash);
+      return undefined;
+    }
+    if (!(await verifyPassword(password, user.passwordHash))) return undefined;
     return { kind: 'user', userId: user.userId, username: user.username, sysadmin: user.sysadmin };
   }
 
@@ -73,10 +113,13 @@ export class AuthService {
     const principal = await this.verifyBasic(credentials.username, credentials.password);
     if (principal === undefined) return undefined;
     if (this.#verified.size >= this.#maxEntries) this.#verified.clear();
+    // A robot's credentials are never remembered past the robot's own expiry.
+    const robotExpiry =
+      principal.kind === 'robot' && principal.expiresAt >= 0 ? principal.expiresAt * 1000 : Infinity;
     this.#verified.set(encoded, {
       username: credentials.username,
       principal,
-      expiresAt: this.#now() + this.#ttlMs,
+      expiresAt: Math.min(this.#now() + this.#ttlMs, robotExpiry),
     });
     return principal;
   }

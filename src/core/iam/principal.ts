@@ -26,6 +26,8 @@ export type Identity =
       /** 0 for a system robot. */
       projectId: number;
       permissions: readonly RobotPermission[];
+      /** Seconds since the epoch after which the robot may not log in; -1 never. */
+      expiresAt: number;
     };
 
 export type UserIdentity = Extract<Identity, { kind: 'user' }>;

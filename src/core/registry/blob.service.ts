@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
+import type { DistributedLock, HeldLock } from '../../ports/distributed-lock.js';
 import type { MetadataStore, Repository } from '../../ports/metadata-store.js';
+import type { StorageCharge } from '../quota/storage-quota.js';
 import type { RegistryCache } from './registry.cache.js';
 
 /**
@@ -18,15 +20,39 @@ export interface ChunkOptions {
   expectedLength?: number;
 }
 
+/**
+ * HA: the lock around one session's append, commit and cancel. Its lease is renewed while the request
+ * runs, so TTL only bounds how long a crashed instance keeps the session blocked; a second request for
+ * the same session waits up to SESSION_LOCK_WAIT_MS, then gets 503 and retries.
+ */
+const SESSION_LOCK_TTL_MS = 10_000;
+const SESSION_LOCK_WAIT_MS = 15_000;
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export class BlobService {
   readonly #store: MetadataStore;
   readonly #blobs: BlobStore;
   readonly #cache: RegistryCache;
+  readonly #sessionLock: DistributedLock | undefined;
+  readonly #onStorageCharged: (charge: StorageCharge) => void;
 
-  constructor(options: { store: MetadataStore; blobs: BlobStore; cache: RegistryCache }) {
+  constructor(options: {
+    store: MetadataStore;
+    blobs: BlobStore;
+    cache: RegistryCache;
+    /** Told, after the commit, when a link added to its project's quota usage (the 85 % warning). */
+    onStorageCharged?: (charge: StorageCharge) => void;
+    /**
+     * Serialises requests on one upload session across instances (HA). Absent in embedded mode, where
+     * the blob store's in-process queue already does, and no request waits on a network round trip.
+     */
+    sessionLock?: DistributedLock | undefined;
+  }) {
     this.#store = options.store;
     this.#blobs = options.blobs;
     this.#cache = options.cache;
+    this.#sessionLock = options.sessionLock;
+    this.#onStorageCharged = options.onStorageCharged ?? (() => undefined);
   }
 
   /** The blob as linked into the repository, or blob.unknown. */
@@ -55,10 +81,12 @@ export class BlobService {
 
   /** Unlinks the blob from the repository. Its bytes stay until garbage collection. */
   async deleteBlob(repositoryName: string, digest: Digest): Promise<void> {
+    this.#cache.beforeWrite();
     const repository = await this.#store.findRepository(repositoryName);
     const removed = repository && (await this.#store.unlinkBlob(repository.repositoryId, digest));
     if (repository) this.#cache.forgetBlobLink(repository.repositoryId, digest);
     if (!removed) throw new DomainError('blob.unknown', `blob ${digest} unknown to registry`);
+    await this.#cache.settled();
   }
 
   async startUpload(repositoryName: string): Promise<UploadSession> {
@@ -81,7 +109,14 @@ export class BlobService {
     options: ChunkOptions,
   ): Promise<UploadSession> {
     // The store checks the session's repository with the session itself: one read, not two.
-    return this.#blobs.appendUpload(id, body, { ...options, expectedRepository: repositoryName });
+    return this.#exclusive(id, (lost) => {
+      // Losing the lock mid-chunk (Redis gone past the lease) ends the chunk: the store rolls it back.
+      const stop = () => body.destroy(lost?.reason instanceof Error ? lost.reason : undefined);
+      lost?.addEventListener('abort', stop, { once: true });
+      return this.#blobs
+        .appendUpload(id, body, { ...options, expectedRepository: repositoryName })
+        .finally(() => lost?.removeEventListener('abort', stop));
+    });
   }
 
   /**
@@ -89,6 +124,16 @@ export class BlobService {
    * the blob into the repository.
    */
   async completeUpload(
+    projectId: number,
+    repositoryName: string,
+    id: string,
+    digest: Digest,
+    finalChunk?: { body: Readable; options: ChunkOptions },
+  ): Promise<BlobInfo> {
+    return this.#exclusive(id, () => this.#commit(projectId, repositoryName, id, digest, finalChunk));
+  }
+
+  async #commit(
     projectId: number,
     repositoryName: string,
     id: string,
@@ -115,7 +160,8 @@ export class BlobService {
   ): Promise<BlobInfo> {
     const session = await this.#blobs.startUpload(repositoryName);
     try {
-      return await this.completeUpload(projectId, repositoryName, session.id, digest, { body, options });
+      // No lock: nobody else knows this session's id.
+      return await this.#commit(projectId, repositoryName, session.id, digest, { body, options });
     } catch (error) {
       await this.#blobs.cancelUpload(session.id).catch(() => undefined);
       throw error;
@@ -123,8 +169,26 @@ export class BlobService {
   }
 
   async cancelUpload(repositoryName: string, id: string): Promise<void> {
-    await this.getUpload(repositoryName, id);
-    await this.#blobs.cancelUpload(id);
+    await this.#exclusive(id, async () => {
+      await this.getUpload(repositoryName, id);
+      await this.#blobs.cancelUpload(id);
+    });
+  }
+
+  /** Runs `work` holding the session's cluster-wide lock (HA), or directly (embedded). */
+  async #exclusive<T>(id: string, work: (lost: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    if (this.#sessionLock === undefined) return work(undefined);
+    // Not a session id: unknown by definition, and no reason to send it to the lock service.
+    if (!SESSION_ID.test(id)) throw new DomainError('blob.uploadUnknown', 'upload session is not known');
+    const held: HeldLock = await this.#sessionLock.acquire(`upload:${id}`, {
+      ttlMs: SESSION_LOCK_TTL_MS,
+      waitMs: SESSION_LOCK_WAIT_MS,
+    });
+    try {
+      return await work(held.lost);
+    } finally {
+      await held.release();
+    }
   }
 
   /**
@@ -154,12 +218,14 @@ export class BlobService {
     return this.#store.listRepositoriesWithBlob(digest);
   }
 
+  /** Links in one transaction; past the project's quota the store throws `quota.exceeded` and nothing links. */
   async #link(projectId: number, repositoryName: string, blob: BlobInfo): Promise<Repository> {
-    return this.#store.transaction(async (tx) => {
-      const repository = await tx.ensureRepository(projectId, repositoryName);
+    const { repository, charge } = await this.#store.transaction(async (tx) => {
+      const ensured = await tx.ensureRepository(projectId, repositoryName);
       await tx.recordBlob(blob.digest, blob.sizeBytes);
-      await tx.linkBlob(repository.repositoryId, blob.digest);
-      return repository;
+      return { repository: ensured, charge: await tx.linkBlob(ensured.repositoryId, blob.digest) };
     });
+    if (charge !== undefined) this.#onStorageCharged(charge);
+    return repository;
   }
 }

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import { digestAlgorithm, digestOf, parseDigest, type Digest } from '../oci/digest.js';
 import { parseManifest } from '../oci/manifest.js';
 import { isValidTag } from '../oci/names.js';
+import type { StorageCharge } from '../quota/storage-quota.js';
 import type { RegistryCache } from './registry.cache.js';
 import type {
   ManifestRecord,
@@ -45,10 +46,17 @@ export interface PushedManifest {
 export class ManifestService {
   readonly #store: MetadataStore;
   readonly #cache: RegistryCache;
+  readonly #onStorageCharged: (charge: StorageCharge) => void;
 
-  constructor(options: { store: MetadataStore; cache: RegistryCache }) {
+  constructor(options: {
+    store: MetadataStore;
+    cache: RegistryCache;
+    /** Told, after the commit, when a manifest added to its project's quota usage (the 85 % warning). */
+    onStorageCharged?: (charge: StorageCharge) => void;
+  }) {
     this.#store = options.store;
     this.#cache = options.cache;
+    this.#onStorageCharged = options.onStorageCharged ?? (() => undefined);
   }
 
   async putManifest(projectId: number, repositoryName: string, push: ManifestPush): Promise<PushedManifest> {
@@ -71,8 +79,10 @@ export class ManifestService {
     const content = bytes.toString('utf8');
     if (Buffer.byteLength(content) !== bytes.length)
       throw new DomainError('manifest.invalid', 'manifest is not UTF-8');
+    this.#cache.beforeWrite();
 
-    const repositoryId = await this.#store.transaction(async (tx) => {
+    // A manifest new to the project counts in its quota; past the limit the store throws quota.exceeded.
+    const { repositoryId, charge } = await this.#store.transaction(async (tx) => {
       const repository = await tx.ensureRepository(projectId, repositoryName);
       for (const blob of parsed.blobs) {
         if (!(await tx.findRepositoryBlob(repository.repositoryId, blob.digest))) {
@@ -88,7 +98,7 @@ export class ManifestService {
           });
         }
       }
-      await tx.putManifest({
+      const stored = await tx.putManifest({
         repositoryId: repository.repositoryId,
         digest,
         mediaType: parsed.mediaType,
@@ -103,9 +113,12 @@ export class ManifestService {
         ],
       });
       for (const tag of tags) await tx.putTag(repository.repositoryId, tag, digest);
-      return repository.repositoryId;
+      return { repositoryId: repository.repositoryId, charge: stored };
     });
     this.#cache.forgetTags(repositoryId, tags);
+    if (charge !== undefined) this.#onStorageCharged(charge);
+    // HA: the other instances have been told before the client hears 201.
+    await this.#cache.settled();
     return { digest, subject: parsed.subject?.digest ?? null, tags };
   }
 
@@ -137,6 +150,7 @@ export class ManifestService {
     const target = parseReference(reference);
     const repository = await this.#requireRepository(repositoryName);
     const { repositoryId } = repository;
+    this.#cache.beforeWrite();
     let removed: boolean;
     if (target.kind === 'digest') {
       removed = await this.#store.deleteManifest(repositoryId, target.digest);
@@ -145,6 +159,7 @@ export class ManifestService {
       removed = await this.#store.deleteTag(repositoryId, target.tag);
       this.#cache.forgetTags(repositoryId, [target.tag]);
     }
+    await this.#cache.settled();
     if (!removed) throw new DomainError('manifest.unknown', `manifest ${reference.slice(0, 150)} unknown`);
   }
 

@@ -6,6 +6,7 @@ import type { Action, ProjectResource } from '../../core/iam/rbac.js';
 import type { Project } from '../../ports/metadata-store.js';
 import { authenticateIdentity } from '../authenticate.js';
 import type { HttpDeps } from '../http-deps.js';
+import { sessionIdentity } from '../session/session-auth.js';
 
 /**
  * Who may call a /api/v2.0/ route, as Harbor answers: no credentials where some are needed is 401; a
@@ -13,6 +14,14 @@ import type { HttpDeps } from '../http-deps.js';
  * anonymous callers learn nothing).
  */
 export async function apiIdentity(request: FastifyRequest, deps: HttpDeps): Promise<Identity> {
+  // The portal's session cookie counts only without an Authorization header (Harbor's order: Basic
+  // before session); an expired or forged cookie is anonymous. See session-auth.ts for the CSRF rule.
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') {
+    const session = await sessionIdentity(request, deps);
+    // The audit log reads the operator from the request, as authenticate() leaves it.
+    if (session !== undefined) return (request.principal = session);
+  }
   return authenticateIdentity(request, deps.auth);
 }
 
@@ -60,7 +69,12 @@ export async function projectFromPath(
   ref: string,
 ): Promise<Project> {
   const byName = request.headers['x-is-resource-name'] === 'true' || !/^\d{1,10}$/.test(ref);
-  const project = await deps.projects.findProject(byName ? ref : Number(ref));
+  // Ids are int32 columns: a larger number names no project (PostgreSQL would refuse to compare it).
+  const project = byName
+    ? await deps.projects.findProject(ref)
+    : Number(ref) <= 2 ** 31 - 1
+      ? await deps.projects.findProject(Number(ref))
+      : undefined;
   if (project === undefined)
     throw new DomainError('project.notFound', `project ${ref.slice(0, 255)} not found`);
   return project;

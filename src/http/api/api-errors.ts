@@ -19,7 +19,8 @@ export const API_ERRORS = {
   'project.notFound': { code: 'NOT_FOUND', status: 404 },
   'project.exists': { code: 'CONFLICT', status: 409 },
   'project.invalid': { code: 'BAD_REQUEST', status: 400 },
-  'quota.exceeded': { code: 'FORBIDDEN', status: 403 },
+  // Harbor's quota refusal is errors.DeniedError on every API, not FORBIDDEN.
+  'quota.exceeded': { code: 'DENIED', status: 403 },
   'resource.notFound': { code: 'NOT_FOUND', status: 404 },
   'precondition.failed': { code: 'PRECONDITION', status: 412 },
   'auth.unauthorized': { code: 'UNAUTHORIZED', status: 401 },

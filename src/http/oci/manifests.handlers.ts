@@ -56,6 +56,11 @@ export async function getManifest(
     .header('Docker-Content-Digest', manifest.digest)
     .header('ETag', `"${manifest.digest}"`)
     .header('Content-Length', String(manifest.sizeBytes));
+  // Harbor counts GETs, not HEADs; in memory, written in batches (pull.recorder.ts).
+  if (!head) {
+    const tag = reference.includes(':') ? undefined : reference;
+    ctx.deps.pulls.record(manifest.repositoryId, manifest.digest, tag);
+  }
   // A Buffer, so Fastify adds no charset to the manifest's Content-Type.
   ctx.reply.send(head ? undefined : manifestBytes(manifest));
 }

@@ -140,3 +140,20 @@ describe('a second instance on the same data volume and database', () => {
     expect(pulled.rawPayload.equals(bytes)).toBe(true);
   });
 });
+
+describe('an error after the whole body was read, over a real socket', () => {
+  it('is answered with its status and envelope (the request stream is destroyed by then, not the client)', async () => {
+    const body = randomBytes(32 * 1024);
+    const wrong = digestOf(Buffer.from('something else'));
+    const response = await fetch(
+      `http://127.0.0.1:${port}/v2/library/late-error/blobs/uploads/?digest=${wrong}`,
+      {
+        method: 'POST',
+        headers: { authorization: ADMIN_AUTH, 'content-type': 'application/octet-stream' },
+        body,
+      },
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ code: 'DIGEST_INVALID' }] });
+  });
+});

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Database, DatabaseConnection } from '../database.js';
 
@@ -14,12 +14,24 @@ export interface PostgresOptions {
   idleTimeoutMillis?: number;
   /** A connection is closed and replaced after this long (harbor.yml conn_max_lifetime). */
   maxLifetimeSeconds?: number;
-  /** How long a query waits for a pooled connection before failing as `unavailable`; default 10 s. */
+  /**
+   * How long a query waits for a connection (from the pool, or a new one to the server) before failing as
+   * `unavailable`; default 5 s. A stopped server refuses at once; this bounds an unreachable one.
+   */
   connectionTimeoutMillis?: number;
+  /**
+   * A query with no answer after this long fails as `unavailable` and its connection is thrown away;
+   * default 30 s. What a server that vanished without closing the connection (a failover, a network cut)
+   * would otherwise make a request wait: TCP's own detection takes minutes.
+   */
+  queryTimeoutMillis?: number;
 }
 
 const INT8_OID = 20;
-const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** TCP keepalive on every connection: an idle connection to a vanished server is found and dropped. */
+const KEEPALIVE_DELAY_MS = 10_000;
 /** Where CREATE DATABASE is issued from: every cluster has it. */
 const MAINTENANCE_DATABASE = 'postgres';
 
@@ -41,8 +53,57 @@ export function openPostgres(options: PostgresOptions): DatabaseConnection & { d
   // listener Node would crash the process. The pool already discards that client, and the next query
   // reports the outage through the store's error translation.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new DiscardingPool(pool) }) });
   return { db, dialect: 'postgres' };
+}
+
+/**
+ * The pool as Kysely sees it, with one difference: a connection whose query failed for any reason other
+ * than an SQL error reported by the server (a read timeout, a reset, a connection that was cut) goes back
+ * to pg's pool as broken, which closes it, instead of being handed to the next request. So after a
+ * PostgreSQL restart or failover the pool holds only connections that work, and Berth needs no restart.
+ */
+class DiscardingPool implements PostgresPool {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await this.#pool.connect();
+    let broken = false;
+    // While a client is checked out (between a transaction's statements, say) pg's pool listens to it no
+    // more: a server that goes away then makes the client emit 'error', which without a listener would
+    // crash the process. Mark it broken instead; the next query on it fails and it is closed on release.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
+    const query = (
+      sqlOrCursor: string | pg.Submittable,
+      parameters: ReadonlyArray<unknown> = [],
+    ): unknown => {
+      // A cursor (Kysely's streaming, not configured here) goes through untouched.
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor);
+      return client.query(sqlOrCursor, [...parameters]).catch((error: unknown) => {
+        if (!(error instanceof pg.DatabaseError)) broken = true;
+        throw error;
+      });
+    };
+    return {
+      // One implementation of both of Kysely's overloads (query text, or a cursor).
+      query: query as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => {
+        client.removeListener('error', onError);
+        client.release(broken || destroy === true);
+      },
+    };
+  }
+
+  end(): Promise<void> {
+    return this.#pool.end();
+  }
 }
 
 /**
@@ -76,6 +137,9 @@ function clientConfig(options: PostgresOptions): pg.ClientConfig {
     password: options.password,
     application_name: 'berth',
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    query_timeout: options.queryTimeoutMillis ?? DEFAULT_QUERY_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     types: berthTypes,
     ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
   };

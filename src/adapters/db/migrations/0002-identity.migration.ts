@@ -1,14 +1,15 @@
 import { sql, type Migration } from 'kysely';
 import type { DialectName } from '../database.js';
 import { byteOrderText, generatedIdColumn } from '../dialects/portable-columns.js';
+import { addArtifactColumns, removeArtifactColumns } from './0002-artifacts.schema.js';
 
 /**
  * Identity and the Harbor API: soft-deleted users, failed-login throttling, project members with Harbor's
  * role ids, robot accounts (v2), audit log, portal sessions, and per-project blob accounting for quotas.
  *
- * Quota usage is `projects.storage_used`, the sum of the sizes of the distinct blobs in `project_blobs`:
- * a blob counts once per project however many of its repositories link it. Both change in the same
- * transaction as the repository link that causes them.
+ * Quota usage is `projects.storage_used`, the sum of the sizes of the distinct digests (blobs and
+ * manifests) in `project_blobs`: a digest counts once per project however many of its repositories hold
+ * it. Both change in the same transaction as the repository link or manifest that causes them.
  */
 export function identityMigration(dialect: DialectName): Migration {
   const id = generatedIdColumn(dialect);
@@ -21,17 +22,36 @@ export function identityMigration(dialect: DialectName): Migration {
         .alterTable('users')
         .addColumn('deleted', 'boolean', (c) => c.notNull().defaultTo(false))
         .execute();
+      // Emails are unique as in Harbor; '' (the bootstrap admin's) is no email. Deleted users free theirs
+      // by renaming it `<email>#<user_id>`.
+      await db.schema
+        .createIndex('users_email_uq')
+        .on('users')
+        .column('email')
+        .unique()
+        .where(sql.ref('email'), '<>', '')
+        .execute();
 
       await db.schema
         .createTable('login_attempts')
         .addColumn('username', name, (c) => c.primaryKey())
         .addColumn('failures', 'integer', (c) => c.notNull())
         .addColumn('last_failure', 'text', (c) => c.notNull())
+        // Milliseconds since the epoch; 0 when not locked.
+        .addColumn('locked_until', 'bigint', (c) => c.notNull().defaultTo(0))
         .execute();
 
       await db.schema
         .alterTable('projects')
         .addColumn('storage_used', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      // When the quota's limit or usage last changed (Harbor's quota update_time); null until then.
+      await db.schema.alterTable('projects').addColumn('quota_update_time', 'text').execute();
+      // The project's CVE allowlist, one per project, read and written with the row. JSON:
+      // {"items":[cve ids],"expires_at":seconds|null,"update_time":iso|null}.
+      await db.schema
+        .alterTable('projects')
+        .addColumn('cve_allowlist', 'text', (c) => c.notNull().defaultTo('{"items":[]}'))
         .execute();
 
       await db.schema
@@ -39,7 +59,8 @@ export function identityMigration(dialect: DialectName): Migration {
         .addColumn('project_id', 'integer', (c) =>
           c.notNull().references('projects.project_id').onDelete('cascade'),
         )
-        .addColumn('digest', digest, (c) => c.notNull().references('blobs.digest').onDelete('cascade'))
+        // A blob's or a manifest's digest (manifests are not in `blobs`), so no foreign key to `blobs`.
+        .addColumn('digest', digest, (c) => c.notNull())
         .addColumn('size', 'bigint', (c) => c.notNull())
         .addColumn('creation_time', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('project_blobs_pk', ['project_id', 'digest'])
@@ -82,7 +103,8 @@ export function identityMigration(dialect: DialectName): Migration {
         .addColumn('disabled', 'boolean', (c) => c.notNull())
         .addColumn('creator_ref', 'integer', (c) => c.notNull())
         .addColumn('creator_type', 'text', (c) => c.notNull())
-        // JSON: Harbor's permissions [{kind, namespace, access: [{resource, action, effect}]}].
+        // JSON: [{kind, projectId, access: [{resource, action, effect}]}], Harbor's permissions with projects
+        // by id (projectId null: every project, or kind system), as Harbor's rbac scopes `/project/<id>`.
         .addColumn('permissions', 'text', (c) => c.notNull())
         .addColumn('creation_time', 'text', (c) => c.notNull())
         .addColumn('update_time', 'text', (c) => c.notNull())
@@ -112,13 +134,17 @@ export function identityMigration(dialect: DialectName): Migration {
         .createTable('sessions')
         .addColumn('session_key', 'text', (c) => c.primaryKey())
         .addColumn('data', 'text', (c) => c.notNull())
-        // Seconds since the epoch.
+        // Milliseconds since the epoch.
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('sessions_expiry_idx').on('sessions').column('expires_at').execute();
+
+      // Artifact and tag ids, pull times, repository description and pull count (0002-artifacts.schema.ts).
+      await addArtifactColumns(db, dialect);
     },
 
     async down(db) {
+      await removeArtifactColumns(db, dialect);
       for (const table of [
         'sessions',
         'audit_logs',
@@ -129,7 +155,10 @@ export function identityMigration(dialect: DialectName): Migration {
       ]) {
         await db.schema.dropTable(table).execute();
       }
+      await db.schema.alterTable('projects').dropColumn('cve_allowlist').execute();
+      await db.schema.alterTable('projects').dropColumn('quota_update_time').execute();
       await db.schema.alterTable('projects').dropColumn('storage_used').execute();
+      await db.schema.dropIndex('users_email_uq').execute();
       await db.schema.alterTable('users').dropColumn('deleted').execute();
     },
   };

@@ -19,13 +19,14 @@ const REFERENCES_PER_INSERT = 1_000;
 /**
  * Must run inside a transaction (the store opens one) so a manifest is never visible without its
  * references. A digest names immutable content, so when the manifest row already exists the first writer
- * stored the same references in its own transaction and there is nothing left to do.
+ * stored the same references in its own transaction and there is nothing left to do. Returns whether the
+ * row is new (quota accounting charges only then).
  */
 export async function putManifest(
   { db }: DatabaseConnection,
   manifest: NewManifest,
   now: string,
-): Promise<void> {
+): Promise<boolean> {
   const inserted = await db
     .insertInto('manifests')
     .values({
@@ -41,7 +42,7 @@ export async function putManifest(
     })
     .onConflict((conflict) => conflict.columns(['repository_id', 'digest']).doNothing())
     .executeTakeFirst();
-  if (inserted.numInsertedOrUpdatedRows === 0n) return;
+  if (inserted.numInsertedOrUpdatedRows === 0n) return false;
 
   const references = distinctByDigest(manifest.references);
   for (let start = 0; start < references.length; start += REFERENCES_PER_INSERT) {
@@ -60,6 +61,7 @@ export async function putManifest(
       )
       .execute();
   }
+  return true;
 }
 
 export async function findManifest(

@@ -118,6 +118,37 @@ export async function memberRoles(
   return rows.map((row) => row.role).filter(isRoleId);
 }
 
+export async function holdsRoleInAnyProject(
+  { db }: DatabaseConnection,
+  userId: number,
+  role: RoleId,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('project_members')
+    .select('id')
+    .where('entity_id', '=', userId)
+    .where('entity_type', '=', 'u')
+    .where('role', '=', role)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function countMembersByRole(
+  { db }: DatabaseConnection,
+  projectId: number,
+): Promise<Record<RoleId, number>> {
+  const rows = await db
+    .selectFrom('project_members')
+    .select((eb) => ['role', eb.fn.countAll<number | string>().as('n')])
+    .where('project_id', '=', projectId)
+    .groupBy('role')
+    .execute();
+  const counts: Record<RoleId, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  for (const row of rows) if (isRoleId(row.role)) counts[row.role] = Number(row.n);
+  return counts;
+}
+
 function toMember(row: {
   id: number;
   project_id: number;

@@ -64,17 +64,19 @@ export async function recordBlob(
     .execute();
 }
 
+/** Returns whether the link is new (quota accounting charges only then). */
 export async function linkBlob(
   { db }: DatabaseConnection,
   repositoryId: number,
   digest: Digest,
   now: string,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .insertInto('repository_blobs')
     .values({ repository_id: repositoryId, digest, creation_time: now })
     .onConflict((conflict) => conflict.columns(['repository_id', 'digest']).doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }
 
 export async function unlinkBlob(

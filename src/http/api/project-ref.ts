@@ -1,0 +1,65 @@
+import type { FastifyRequest } from 'fastify';
+import { DomainError, isDomainError } from '../../core/errors.js';
+import type { Identity } from '../../core/iam/principal.js';
+import type { Action, ProjectResource } from '../../core/iam/rbac.js';
+import type { Project } from '../../ports/metadata-store.js';
+import type { HttpDeps } from '../http-deps.js';
+import { projectFromPath, requireAuthenticated } from './api-access.js';
+
+/**
+ * The project a `{project_name_or_id}` segment names, if the caller may do one of `actions` on `resource`
+ * in it (Harbor's RequireProjectAccess). A missing project is 404 to authenticated callers and 401 to
+ * anonymous ones, as a private project is, so that strangers cannot tell the two apart; a project the
+ * caller may not touch is 401 (anonymous) or 403.
+ */
+export async function authorizedProject(
+  request: FastifyRequest,
+  deps: HttpDeps,
+  identity: Identity,
+  ref: string,
+  resource: ProjectResource,
+  ...actions: Action[]
+): Promise<Project> {
+  let project: Project;
+  try {
+    project = await projectFromPath(request, deps, ref);
+  } catch (error) {
+    if (isDomainError(error, 'project.notFound')) requireAuthenticated(identity);
+    throw error;
+  }
+  for (const action of actions) {
+    if (await deps.authorizer.can(identity, project, resource, action)) return project;
+  }
+  requireAuthenticated(identity);
+  throw new DomainError(
+    'access.denied',
+    `${actions.join('/')} on ${resource} of project ${project.name} is forbidden`,
+  );
+}
+
+/** Reads a JSON object body; anything else (an array, a string, nothing) is 400. */
+export function objectBody(request: FastifyRequest, what: string): Record<string, unknown> {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new DomainError('request.invalid', `the request body must be a JSON object (${what})`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A positive int32 path id (`mid`); 400 otherwise, so no out-of-range number reaches the database. */
+export function positiveId(raw: string, name: string): number {
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= 1 && value <= 2 ** 31 - 1)) {
+    throw new DomainError('request.invalid', `${name} must be a positive integer`);
+  }
+  return value;
+}
+
+/** Swagger booleans in a query string (`public`, `with_detail`). */
+export function queryBoolean(query: URLSearchParams, name: string): boolean | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new DomainError('request.invalid', `${name} must be true or false`);
+}
