@@ -108,6 +108,8 @@ export async function startHaCluster(options: { instances?: number } = {}): Prom
           },
         },
         external_redis: { host: `${redis.host}:${redis.port}`, registry_db_index: 1 },
+        // The read cache, invalidated across instances through Redis (docs/ha.md recommends it on).
+        cache: { enabled: true },
         log: { level: 'warning' },
       }),
     );
