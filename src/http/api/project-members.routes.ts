@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { DomainError } from '../../core/errors.js';
 import type { HttpDeps } from '../http-deps.js';
 import { apiIdentity } from './api-access.js';
 import { offsetPage, readPaging, setPageHeaders } from './api-query.js';
-import { authorizedProject, objectBody, positiveId } from './project-ref.js';
+import { authorizedProject, objectBody } from './project-ref.js';
 import { toMemberEntity } from './project.shapes.js';
+import { parseBody, positiveId } from './api-input.js';
 
 /**
  * Harbor's project members (/api/v2.0/projects/{project_name_or_id}/members): list, add, read, change the
@@ -32,18 +32,6 @@ const ProjectMember = z.object({
 
 const RoleRequest = z.object({ role_id: z.unknown() });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DomainError(
-      'request.invalid',
-      `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
-}
-
 type MemberParams = { Params: { ref: string; mid: string } };
 
 export function registerProjectMemberRoutes(app: FastifyInstance, deps: HttpDeps): void {
@@ -62,7 +50,7 @@ export function registerProjectMemberRoutes(app: FastifyInstance, deps: HttpDeps
   app.post<{ Params: { ref: string } }>(base, async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const project = await authorizedProject(request, deps, identity, request.params.ref, 'member', 'create');
-    const body = parse(ProjectMember, objectBody(request, 'ProjectMember'));
+    const body = parseBody(ProjectMember, objectBody(request, 'ProjectMember'));
     const user = body.member_user ?? undefined;
     const member = await deps.members.add(project, {
       roleId: body.role_id,
@@ -97,7 +85,7 @@ export function registerProjectMemberRoutes(app: FastifyInstance, deps: HttpDeps
     const identity = await apiIdentity(request, deps);
     const project = await authorizedProject(request, deps, identity, request.params.ref, 'member', 'update');
     const memberId = positiveId(request.params.mid, 'mid');
-    const body = parse(RoleRequest, objectBody(request, 'RoleRequest'));
+    const body = parseBody(RoleRequest, objectBody(request, 'RoleRequest'));
     await deps.members.updateRole(project, memberId, body.role_id);
     reply.code(200).send();
   });

@@ -46,15 +46,6 @@ export function objectBody(request: FastifyRequest, what: string): Record<string
   return body as Record<string, unknown>;
 }
 
-/** A positive int32 path id (`mid`); 400 otherwise, so no out-of-range number reaches the database. */
-export function positiveId(raw: string, name: string): number {
-  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= 1 && value <= 2 ** 31 - 1)) {
-    throw new DomainError('request.invalid', `${name} must be a positive integer`);
-  }
-  return value;
-}
-
 /** Swagger booleans in a query string (`public`, `with_detail`). */
 export function queryBoolean(query: URLSearchParams, name: string): boolean | undefined {
   const raw = query.get(name);

@@ -18,6 +18,7 @@ import { registerProjectMemberRoutes } from './project-members.routes.js';
 import { registerProjectMetadataRoutes } from './project-metadata.routes.js';
 import { authorizedProject, objectBody, queryBoolean } from './project-ref.js';
 import { toHarborProject } from './project.shapes.js';
+import { parseBody } from './api-input.js';
 
 /**
  * Harbor's project endpoints (/api/v2.0/projects): list, create, existence check, read, update, delete,
@@ -35,15 +36,7 @@ const ProjectReq = z.object({
 type ProjectReqBody = z.infer<typeof ProjectReq>;
 
 function readProjectReq(body: unknown): ProjectReqBody {
-  const parsed = ProjectReq.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DomainError(
-      'request.invalid',
-      `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
+  return parseBody(ProjectReq, body);
 }
 
 const FILTER_KEYS = ['name', 'project_id', 'owner_id', 'owner', 'public'] as const;

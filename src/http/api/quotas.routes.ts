@@ -3,7 +3,8 @@ import type { ProjectQuota, QuotaSortField } from '../../ports/quota-store.js';
 import type { HttpDeps } from '../http-deps.js';
 import { apiIdentity } from './api-access.js';
 import { offsetPage, readPaging, readSort, setPageHeaders } from './api-query.js';
-import { objectBody, positiveId } from './project-ref.js';
+import { positiveId } from './api-input.js';
+import { objectBody } from './project-ref.js';
 
 /**
  * Harbor's `/quotas` (swagger tag `quota`): list, read and set project storage quotas. The quota id is the

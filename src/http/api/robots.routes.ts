@@ -15,6 +15,7 @@ import {
   termText,
   type QueryTerm,
 } from './api-query.js';
+import { parseBody, positiveId } from './api-input.js';
 
 /**
  * Harbor's robot accounts v2 (/api/v2.0/robots, swagger tag `robot`) and the grantable permission catalog
@@ -58,26 +59,9 @@ const RobotSec = z.object({ secret: z.string().max(1024).optional() });
 
 const SORTABLE: readonly RobotSortField[] = ['id', 'name', 'creation_time', 'update_time', 'expires_at'];
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DomainError(
-      'request.invalid',
-      `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
-}
-
 /** `{robot_id}`: a positive integer, else 400 (no out-of-range number reaches the database). */
 function robotIdOf(request: FastifyRequest<{ Params: { robot_id: string } }>): number {
-  const raw = request.params.robot_id;
-  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= 1 && value <= 2 ** 31 - 1)) {
-    throw new DomainError('request.invalid', `invalid robot id "${raw.slice(0, 20)}"`);
-  }
-  return value;
+  return positiveId(request.params.robot_id, 'robot_id');
 }
 
 function permissionsOf(permissions: z.infer<typeof Permission>[] | undefined): RobotPermission[] {
@@ -153,7 +137,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: HttpDeps): void 
 
   app.post('/api/v2.0/robots', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
-    const body = parse(RobotCreate, request.body);
+    const body = parseBody(RobotCreate, request.body);
     const { account, secret } = await deps.robots.create(identity, {
       name: body.name,
       description: body.description ?? '',
@@ -184,7 +168,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: HttpDeps): void 
   app.put<{ Params: { robot_id: string } }>('/api/v2.0/robots/:robot_id', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const robotId = robotIdOf(request);
-    const body = parse(RobotUpdate, request.body);
+    const body = parseBody(RobotUpdate, request.body);
     await deps.robots.update(identity, robotId, {
       name: body.name ?? '',
       description: body.description ?? '',
@@ -199,7 +183,7 @@ export function registerRobotRoutes(app: FastifyInstance, deps: HttpDeps): void 
   app.patch<{ Params: { robot_id: string } }>('/api/v2.0/robots/:robot_id', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const robotId = robotIdOf(request);
-    const body = parse(RobotSec, request.body);
+    const body = parseBody(RobotSec, request.body);
     // An empty secret asks for a generated one, as in Harbor.
     const chosen = body.secret === undefined || body.secret === '' ? undefined : body.secret;
     const refreshed = await deps.robots.refreshSecret(identity, robotId, chosen);

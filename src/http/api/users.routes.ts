@@ -7,6 +7,7 @@ import { splitUrl } from '../request-url.js';
 import { requestSessionId } from '../session/session-auth.js';
 import { apiIdentity } from './api-access.js';
 import { offsetPage, readPaging, readQ, readSort, setPageHeaders, termText } from './api-query.js';
+import { parseBody, positiveId } from './api-input.js';
 
 /**
  * Harbor's user endpoints (/api/v2.0/users, swagger tag `user`) in Harbor's shapes: UserResp,
@@ -45,25 +46,9 @@ const SORTABLE: readonly UserSortField[] = [
   'update_time',
 ];
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DomainError(
-      'request.invalid',
-      `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  return parsed.data;
-}
-
 /** `{user_id}`: a positive integer, else 400. */
 function userIdOf(request: FastifyRequest<{ Params: { id: string } }>): number {
-  const { id } = request.params;
-  if (!/^[0-9]{1,10}$/.test(id) || Number(id) < 1 || Number(id) > 2 ** 31 - 1) {
-    throw new DomainError('request.invalid', `invalid user id "${id.slice(0, 20)}"`);
-  }
-  return Number(id);
+  return positiveId(request.params.id, 'user_id');
 }
 
 /** Harbor's `UserResp`. */
@@ -114,7 +99,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
 
   app.post('/api/v2.0/users', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
-    const body = parse(UserCreationReq, request.body);
+    const body = parseBody(UserCreationReq, request.body);
     const user = await deps.users.create(identity, body);
     reply.code(201).header('Location', `/api/v2.0/users/${user.userId}`).send();
   });
@@ -152,7 +137,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.put<{ Params: { id: string } }>('/api/v2.0/users/:id', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const userId = userIdOf(request);
-    await deps.users.updateProfile(identity, userId, parse(UserProfile, request.body));
+    await deps.users.updateProfile(identity, userId, parseBody(UserProfile, request.body));
     reply.code(200).send();
   });
 
@@ -165,7 +150,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.put<{ Params: { id: string } }>('/api/v2.0/users/:id/sysadmin', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const userId = userIdOf(request);
-    const body = parse(UserSysAdminFlag, request.body);
+    const body = parseBody(UserSysAdminFlag, request.body);
     await deps.users.setSysAdmin(identity, userId, body.sysadmin_flag);
     reply.code(200).send();
   });
@@ -173,7 +158,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.put<{ Params: { id: string } }>('/api/v2.0/users/:id/password', async (request, reply) => {
     const identity = await apiIdentity(request, deps);
     const userId = userIdOf(request);
-    const body = parse(PasswordReq, request.body);
+    const body = parseBody(PasswordReq, request.body);
     const updated = await deps.users.updatePassword(identity, userId, {
       newPassword: body.new_password,
       ...(body.old_password === undefined ? {} : { oldPassword: body.old_password }),
