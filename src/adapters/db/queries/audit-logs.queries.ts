@@ -8,28 +8,37 @@ import type {
 import type { OffsetPage, Paged, TextFilter } from '../../../ports/metadata-store.js';
 import type { Database, DatabaseConnection } from '../database.js';
 
-/** Rows per multi-row INSERT: 6 parameters each, far below SQLite's and PostgreSQL's parameter limits. */
-const ENTRIES_PER_INSERT = 500;
+/**
+ * Rows per multi-row INSERT, largest first: 6 parameters each, far below both databases' limits. A batch
+ * is cut into chunks of these sizes only (a remainder by its binary digits), so every INSERT has one of
+ * eight texts and its prepared statement is reused (see sqlite.dialect.ts StatementCache), where a batch of
+ * any length would otherwise prepare a new statement each time.
+ */
+const CHUNK_SIZES = [128, 64, 32, 16, 8, 4, 2, 1] as const;
 
 /** Must run inside a transaction (the store opens one) so that a batch is stored whole or not at all. */
 export async function appendAuditLogs(
   { db }: DatabaseConnection,
   entries: readonly NewAuditLog[],
 ): Promise<void> {
-  for (let start = 0; start < entries.length; start += ENTRIES_PER_INSERT) {
-    await db
-      .insertInto('audit_logs')
-      .values(
-        entries.slice(start, start + ENTRIES_PER_INSERT).map((entry) => ({
-          project_id: entry.projectId,
-          operation: entry.operation,
-          resource_type: entry.resourceType,
-          resource: entry.resource,
-          username: entry.username,
-          op_time: entry.opTime,
-        })),
-      )
-      .execute();
+  let start = 0;
+  for (const size of CHUNK_SIZES) {
+    while (entries.length - start >= size) {
+      await db
+        .insertInto('audit_logs')
+        .values(
+          entries.slice(start, start + size).map((entry) => ({
+            project_id: entry.projectId,
+            operation: entry.operation,
+            resource_type: entry.resourceType,
+            resource: entry.resource,
+            username: entry.username,
+            op_time: entry.opTime,
+          })),
+        )
+        .execute();
+      start += size;
+    }
   }
 }
 
