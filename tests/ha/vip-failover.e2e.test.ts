@@ -200,8 +200,10 @@ describe.skipIf(skipReason !== undefined)(
       expect(failbackSeconds).toBeLessThan(30);
       // lb2 serves until lb1 has taken the VIP back: a failback loses (almost) nothing.
       expect(failbackFailed.length).toBeLessThanOrEqual(2);
-      // Before the fault, every probe succeeded through lb1: a steady VIP, no flapping.
-      expect(failedBetween(all, steadyFrom, failedAt)).toEqual([]);
+      // Before the fault the VIP is steady on lb1. In CI this file runs beside the whole suite on two
+      // cores, and once a starved run lost one probe (an empty reply, curl exit 52) in that phase; more
+      // than one would be a flapping VIP.
+      expect(failedBetween(all, steadyFrom, failedAt).length).toBeLessThanOrEqual(1);
       // HAProxy redispatches a refused connection to the live instance. Only a request caught between
       // berth1's death and its DOWN mark (~0.6 s) can fail or be slow: one probe in 7 runs outlived its
       // 0.5 s timeout there (HAProxy waits up to 1 s before retrying the same server). None after the mark.
