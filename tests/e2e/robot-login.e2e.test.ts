@@ -227,6 +227,21 @@ describe('a Developer member with real clients', () => {
         image('library/dev-busybox', busybox.tag),
       ]);
       expect(removed.code).not.toBe(0);
+
+      // podman logs in as the user through the token service and pulls with the stored login.
+      const registry = server().hostPort;
+      const login = await client().run(
+        'podman',
+        ['login', '--tls-verify=false', '--username', dev.username, '--password-stdin', registry],
+        { input: dev.password },
+      );
+      expect(login.code, login.stderr).toBe(0);
+      expect(login.stdout).toMatch(/Login Succeeded/i);
+      const name = `${registry}/library/dev-busybox:${busybox.tag}`;
+      const pulled = await client().run('podman', ['pull', '--quiet', '--tls-verify=false', name]);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      await client().runOrThrow('podman', ['rmi', name]);
+      await client().runOrThrow('podman', ['logout', registry]);
     },
     TIMEOUT,
   );
