@@ -1,4 +1,3 @@
-import { DomainError } from '../errors.js';
 import type { Authorizer } from '../iam/access.policy.js';
 import type { Identity } from '../iam/principal.js';
 import { PROJECT_ROLES, roleAllows, type RoleId } from '../iam/rbac.js';
@@ -10,6 +9,7 @@ import type {
 } from '../../ports/audit-log-store.js';
 import type { OffsetPage, Paged, Project } from '../../ports/metadata-store.js';
 import type { AuditEvent, AuditRecorder } from './audit-recorder.js';
+import { refusal, requireAuthenticated } from '../iam/refusal.js';
 
 /**
  * The audit log (Harbor's `/audit-logs` and `/projects/{project_name}/logs`): recording goes through the
@@ -55,7 +55,7 @@ export class AuditLogService {
     filters: AuditLogFilters,
     page: OffsetPage,
   ): Promise<Paged<AuditLogEntry>> {
-    if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
+    requireAuthenticated(identity);
     return this.#list({ ...filters, scope: await this.#scopeOf(identity) }, page);
   }
 
@@ -73,8 +73,7 @@ export class AuditLogService {
   /** Refuses callers without `log` list in the project (401 for anonymous callers, else 403). */
   async authorizeProjectLogs(identity: Identity, project: Project): Promise<void> {
     if (await this.#authorizer.can(identity, project, 'log', 'list')) return;
-    if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
-    throw new DomainError('access.denied', `list on log of project ${project.name} is forbidden`);
+    throw refusal(identity, `list on log of project ${project.name}`);
   }
 
   /** Writes what is still buffered (shutdown). */

@@ -27,6 +27,7 @@ import {
   type RobotLevel,
 } from './robot.rules.js';
 import { generateSecret, hashSecret, isValidSecret, verifyNothing, verifySecret } from './robot.secret.js';
+import { requireAuthenticated } from './refusal.js';
 
 /**
  * Robot accounts v2 (Harbor's src/controller/robot and src/server/v2.0/handler/robot.go): create, read,
@@ -428,10 +429,6 @@ function holdsExactly(
           entry.resource === access.resource && entry.action === access.action && entry.effect !== 'deny',
       ),
   );
-}
-
-function requireAuthenticated(actor: Identity): void {
-  if (actor.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
 }
 
 function notFoundRobot(robotId: number): DomainError {

@@ -20,6 +20,7 @@ import {
   type RoleId,
 } from './rbac.js';
 import { checkComment, checkEmail, checkPassword, checkRealname, checkUsername } from './user.rules.js';
+import { refusal, requireAuthenticated } from './refusal.js';
 
 /**
  * Local users, with the rules of Harbor's user API (src/server/v2.0/handler/user.go and
@@ -309,16 +310,6 @@ function everyProjectPermission(): { resource: ProjectResource; action: Action }
 
 function isSelf(actor: Identity, userId: number): boolean {
   return actor.kind === 'user' && actor.userId === userId;
-}
-
-function requireAuthenticated(actor: Identity): void {
-  if (actor.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
-}
-
-function refusal(actor: Identity, what: string): DomainError {
-  return actor.kind === 'anonymous'
-    ? new DomainError('auth.unauthorized', 'authentication required')
-    : new DomainError('access.denied', `${what} is forbidden`);
 }
 
 function notFound(userId: number): DomainError {

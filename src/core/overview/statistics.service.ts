@@ -1,6 +1,6 @@
-import { DomainError } from '../errors.js';
 import type { Identity } from '../iam/principal.js';
 import type { OverviewStore } from '../../ports/metadata-store.js';
+import { requireAuthenticated } from '../iam/refusal.js';
 
 /** Harbor's `Statistic`: counts of projects and repositories, and the storage they take. */
 export interface Statistic {
@@ -27,7 +27,7 @@ export class StatisticsService {
   }
 
   async statistic(identity: Identity): Promise<Statistic> {
-    if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
+    requireAuthenticated(identity);
     const visible = await this.#store.countProjects({ kind: 'public' });
     const statistic: Statistic = {
       privateProjectCount: 0,

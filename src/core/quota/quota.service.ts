@@ -4,6 +4,7 @@ import type { Identity } from '../iam/principal.js';
 import type { OffsetPage, Paged } from '../../ports/metadata-store.js';
 import type { ProjectQuota, QuotaQuery, QuotaStore } from '../../ports/quota-store.js';
 import { parseStorageLimit } from './storage-quota.js';
+import { refusal } from '../iam/refusal.js';
 
 /**
  * Harbor's `/quotas` (src/server/v2.0/handler/quota.go): system administrators, and system robots granted
@@ -50,7 +51,6 @@ export class QuotaService {
   /** Refuses callers who may not `action` quotas; routes call it before reading the request's values. */
   authorize(identity: Identity, action: 'list' | 'read' | 'update'): void {
     if (this.#authorizer.canSystem(identity, 'quota', action)) return;
-    if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
-    throw new DomainError('access.denied', `${action} on quota is forbidden`);
+    throw refusal(identity, `${action} on quota`);
   }
 }

@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { SystemResource } from '../../core/iam/access.policy.js';
 import { DomainError } from '../../core/errors.js';
 import type { Identity } from '../../core/iam/principal.js';
-import type { Action, ProjectResource } from '../../core/iam/rbac.js';
+import type { Action } from '../../core/iam/rbac.js';
+import { refusal } from '../../core/iam/refusal.js';
 import type { Project } from '../../ports/metadata-store.js';
 import { authenticateIdentity } from '../authenticate.js';
 import type { HttpDeps } from '../http-deps.js';
@@ -23,29 +24,6 @@ export async function apiIdentity(request: FastifyRequest, deps: HttpDeps): Prom
     if (session !== undefined) return (request.principal = session);
   }
   return authenticateIdentity(request, deps.auth);
-}
-
-/** Refuses the anonymous caller with 401, so clients send credentials. */
-export function requireAuthenticated(identity: Identity): void {
-  if (identity.kind === 'anonymous') throw new DomainError('auth.unauthorized', 'authentication required');
-}
-
-function refusal(identity: Identity, what: string): DomainError {
-  return identity.kind === 'anonymous'
-    ? new DomainError('auth.unauthorized', 'authentication required')
-    : new DomainError('access.denied', `${what} is forbidden`);
-}
-
-export async function requireProjectPermission(
-  deps: HttpDeps,
-  identity: Identity,
-  project: Project,
-  resource: ProjectResource,
-  action: Action,
-): Promise<void> {
-  if (!(await deps.authorizer.can(identity, project, resource, action))) {
-    throw refusal(identity, `${action} on ${resource} of project ${project.name}`);
-  }
 }
 
 export function requireSystemPermission(

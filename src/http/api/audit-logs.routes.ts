@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { DomainError } from '../../core/errors.js';
 import type { AuditLogEntry } from '../../ports/audit-log-store.js';
 import type { HttpDeps } from '../http-deps.js';
-import { apiIdentity, requireAuthenticated } from './api-access.js';
+import { requireAuthenticated } from '../../core/iam/refusal.js';
+import { apiIdentity } from './api-access.js';
 import { offsetPage, readPaging, setPageHeaders } from './api-query.js';
 import { readAuditLogFilters } from './audit-logs.query.js';
 

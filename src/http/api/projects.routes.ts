@@ -4,7 +4,8 @@ import { DomainError } from '../../core/errors.js';
 import type { ProjectQuery, ProjectSortField } from '../../ports/metadata-store.js';
 import type { HttpDeps } from '../http-deps.js';
 import { splitUrl } from '../request-url.js';
-import { apiIdentity, requireAuthenticated } from './api-access.js';
+import { requireAuthenticated } from '../../core/iam/refusal.js';
+import { apiIdentity } from './api-access.js';
 import {
   offsetPage,
   readPaging,

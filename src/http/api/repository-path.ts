@@ -4,7 +4,7 @@ import type { Action, ProjectResource } from '../../core/iam/rbac.js';
 import { isValidRepositoryName } from '../../core/oci/names.js';
 import type { Project } from '../../ports/metadata-store.js';
 import type { HttpDeps } from '../http-deps.js';
-import { requireAuthenticated } from './api-access.js';
+import { authorizeProject } from './project-ref.js';
 
 /**
  * The `{project_name}` and `{repository_name}` segments of Harbor's repository and artifact paths.
@@ -21,19 +21,7 @@ export async function authorizedProjectByName(
   resource: ProjectResource,
   action: Action,
 ): Promise<Project> {
-  const project = await deps.projects.findProject(name);
-  if (project === undefined) {
-    requireAuthenticated(identity);
-    throw new DomainError('project.notFound', `project ${name.slice(0, 255)} not found`);
-  }
-  if (!(await deps.authorizer.can(identity, project, resource, action))) {
-    requireAuthenticated(identity);
-    throw new DomainError(
-      'access.denied',
-      `${action} on ${resource} of project ${project.name} is forbidden`,
-    );
-  }
-  return project;
+  return authorizeProject(deps, identity, await deps.projects.findProject(name), name, resource, action);
 }
 
 /**
