@@ -7,13 +7,7 @@ import {
   type RobotPermission,
   type TokenBearer,
 } from './principal.js';
-import {
-  hasProjectPermission,
-  publicProjectAllows,
-  type Action,
-  type ProjectResource,
-  type RoleId,
-} from './rbac.js';
+import { roleAllows, publicProjectAllows, type Action, type ProjectResource, type RoleId } from './rbac.js';
 
 /**
  * Who may do what, as Harbor decides it: system administrators everything; users by the roles they hold
@@ -84,21 +78,18 @@ export class Authorizer {
     resource: ProjectResource,
     action: Action,
   ): Promise<boolean> {
+    // Everyone, anonymous callers and robots included, holds the public-project set (Harbor's
+    // rbacUser.GetPolicies); checked first, so a public pull never looks up roles.
+    if (project.isPublic && publicProjectAllows(resource, action)) return true;
     switch (identity.kind) {
       case 'anonymous':
-        return project.isPublic && publicProjectAllows(resource, action);
+        return false;
       case 'user':
         if (identity.sysadmin) return true;
-        if (project.isPublic && publicProjectAllows(resource, action)) return true;
-        return hasProjectPermission(
-          await this.#members.memberRoles(project.projectId, identity.userId),
-          project.isPublic,
-          resource,
-          action,
+        return (await this.#members.memberRoles(project.projectId, identity.userId)).some((role) =>
+          roleAllows(role, resource, action),
         );
       case 'robot':
-        // Everyone, robots included, holds the public-project set (Harbor's rbacUser.GetPolicies).
-        if (project.isPublic && publicProjectAllows(resource, action)) return true;
         if (identity.level === 'project' && identity.projectId !== project.projectId) return false;
         if (robotAllows(identity.permissions, 'project', project.name, resource, action)) return true;
         // Harbor's filterRobotPolicies gives a project robot that may push pull access too: a client

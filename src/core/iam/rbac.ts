@@ -4,7 +4,7 @@
  * included, holds on a public project. System administrators bypass every check.
  *
  * A permission is a resource of a project (`repository`, `member`, `artifact`, ... or `project` for the
- * project itself, Harbor's empty resource) and an action. `hasProjectPermission` is pure: callers bring
+ * project itself, Harbor's empty resource) and an action. `roleAllows` is pure: callers bring
  * the roles the principal holds in the project.
  */
 export const PROJECT_ROLES = {
@@ -198,17 +198,6 @@ export function roleAllows(role: RoleId, resource: ProjectResource, action: Acti
 
 export function publicProjectAllows(resource: ProjectResource, action: Action): boolean {
   return PUBLIC_PROJECT[resource]?.includes(action) ?? false;
-}
-
-/** Whether a caller holding `roles` in a project (public or not) may do `action` on `resource`. */
-export function hasProjectPermission(
-  roles: readonly RoleId[],
-  isPublic: boolean,
-  resource: ProjectResource,
-  action: Action,
-): boolean {
-  if (isPublic && publicProjectAllows(resource, action)) return true;
-  return roles.some((role) => roleAllows(role, resource, action));
 }
 
 /** Every (resource, action) a role holds, for `/users/current/permissions` and the matrix test. */
