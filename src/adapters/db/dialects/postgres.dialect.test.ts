@@ -11,6 +11,15 @@ import { openPostgres } from './postgres.dialect.js';
  */
 let connection: DatabaseConnection | undefined;
 
+/** The machine's PostgreSQL, as every test here reaches it. */
+const LOCAL_SERVER = {
+  host: '127.0.0.1',
+  port: 5432,
+  database: 'postgres',
+  user: 'postgres',
+  password: '',
+};
+
 afterEach(async () => {
   await connection?.db.destroy();
   connection = undefined;
@@ -19,11 +28,7 @@ afterEach(async () => {
 describe('the PostgreSQL pool', () => {
   it('fails a query without an answer after queryTimeoutMillis as `unavailable`, and drops its connection', async () => {
     connection = openPostgres({
-      host: '127.0.0.1',
-      port: 5432,
-      database: 'postgres',
-      user: 'postgres',
-      password: '',
+      ...LOCAL_SERVER,
       // One connection: if the timed-out one went back to the pool, the next query would wait behind it.
       max: 1,
       queryTimeoutMillis: 200,
@@ -44,11 +49,7 @@ describe('the PostgreSQL pool', () => {
 
   it('keeps a connection whose query failed with an SQL error', async () => {
     connection = openPostgres({
-      host: '127.0.0.1',
-      port: 5432,
-      database: 'postgres',
-      user: 'postgres',
-      password: '',
+      ...LOCAL_SERVER,
       max: 1,
     });
     const { db } = connection;
@@ -71,20 +72,12 @@ describe('the PostgreSQL pool', () => {
 describe('a connection the server closes while it is checked out', () => {
   it('does not crash the process; the transaction fails and the pool recovers', async () => {
     connection = openPostgres({
-      host: '127.0.0.1',
-      port: 5432,
-      database: 'postgres',
-      user: 'postgres',
-      password: '',
+      ...LOCAL_SERVER,
       max: 2,
     });
     const { db } = connection;
     const admin = openPostgres({
-      host: '127.0.0.1',
-      port: 5432,
-      database: 'postgres',
-      user: 'postgres',
-      password: '',
+      ...LOCAL_SERVER,
       max: 1,
     });
     const uncaught: unknown[] = [];
