@@ -66,6 +66,18 @@ export function describeAuditLogContract(fixtures: ContractFixtures): void {
       await store().appendAuditLogs([]);
     });
 
+    it('stores any text exactly, and numbers a batch in its own order', async () => {
+      const username = uniqueName('text');
+      const resources = ['quote " and \\ backslash', 'line\nbreak\ttab', 'ünïcødé 🐳 名前', "it's", '%_*'];
+      // One op_time for all: only the ids can tell their order.
+      await store().appendAuditLogs(
+        resources.map((resource) => entry({ username, resource, opTime: '2024-06-01T00:00:00.000Z' })),
+      );
+      const page = await list(username);
+      const byId = [...page.items].sort((a, b) => a.id - b.id);
+      expect(byId.map((item) => item.resource)).toEqual(resources);
+    });
+
     it('stores a large batch whole, and pages it with the total', async () => {
       const username = uniqueName('bulk');
       const entries = Array.from({ length: 1_201 }, (_, i) =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deletedProjectRef,
   describeAuditEvent,
+  describePull,
   mayBeAudited,
   wantsAnswerName,
   type AuditedExchange,
@@ -47,6 +48,25 @@ describe('describeAuditEvent on /v2/', () => {
     expect(described(exchange('GET', `/v2/library/app/manifests/${DIGEST}`))?.resource).toBe(
       `library/app@${DIGEST}`,
     );
+  });
+
+  it('describes a pull from its path alone exactly as from the whole exchange (the hook fast path)', () => {
+    for (const path of [
+      '/v2/library/a/b/manifests/v1',
+      `/v2/library/app/manifests/${DIGEST}`,
+      '/v2/library/app%2Fx/manifests/v1',
+      '/v2/p/manifests/manifests/v1',
+      '/v2/library/app/manifests/%E0%A4%A',
+      '/v2/library/app/manifests/',
+      '/v2/app/manifests/v1',
+      '/v2/library/app/manifests/a/tags/list',
+      '/v2//manifests/v1',
+    ]) {
+      const input = exchange('GET', path);
+      expect(describePull(path, input.operator, input.opTime), path).toEqual(describeAuditEvent(input));
+    }
+    expect(describePull('/v2/p/manifests/manifests/v1', 'bob', 't')?.resource).toBe('p/manifests:v1');
+    expect(describePull('/v2/app/manifests/v1', 'bob', 't')).toBeUndefined();
   });
 
   it('records a manifest PUT as a create, named by its tag, its first ?tag=, or its digest', () => {

@@ -1,5 +1,4 @@
 import type { AuditEvent } from '../../core/audit/audit-recorder.js';
-import { matchOciRoute } from '../oci/oci-path.js';
 
 /**
  * Which successful requests are audited, and as what (Harbor's audit events, src/controller/event/
@@ -33,10 +32,10 @@ export interface AuditedExchange {
 
 const API = '/api/v2.0';
 
-type Describe = (
-  exchange: AuditedExchange,
-  segments: readonly string[],
-) => Omit<AuditEvent, 'username' | 'opTime'> | undefined;
+/** An event before the operator and the time are added. */
+type Described = Omit<AuditEvent, 'username' | 'opTime'>;
+
+type Describe = (exchange: AuditedExchange, segments: readonly string[]) => Described | undefined;
 
 interface ApiRoute {
   method: string;
@@ -215,24 +214,64 @@ function matches(pattern: readonly string[], segments: readonly string[]): boole
   );
 }
 
-function describeOci(exchange: AuditedExchange): Omit<AuditEvent, 'username' | 'opTime'> | undefined {
-  // The cheap test first: blob and upload traffic, the bulk of /v2/, never reaches the route parser.
-  if (!exchange.path.includes('/manifests/')) return undefined;
-  const route = matchOciRoute(exchange.path.replace(/^\/v2\//, ''));
-  if (route?.kind !== 'manifest') return undefined;
-  const { name, reference } = route;
+/**
+ * `<name>` and `<reference>` of a `/v2/<name>/manifests/<reference>` path, decoded, as matchOciRoute reads
+ * them (the last `/manifests/` decides); undefined for any other path or a malformed encoding. Cut out
+ * directly: this runs on every pull.
+ */
+function manifestPath(path: string): { name: string; reference: string } | undefined {
+  const at = path.lastIndexOf('/manifests/');
+  if (at <= 4 || !path.startsWith('/v2/')) return undefined;
+  const reference = path.slice(at + '/manifests/'.length);
+  if (reference === '' || reference.includes('/')) return undefined;
+  try {
+    return { name: decodeURIComponent(path.slice(4, at)), reference: decodeURIComponent(reference) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The project part of a repository name; undefined for a name without one. */
+function projectOf(name: string): { name: string } | undefined {
   const slash = name.indexOf('/');
-  if (slash <= 0) return undefined;
-  const project = { name: name.slice(0, slash) };
+  return slash > 0 ? { name: name.slice(0, slash) } : undefined;
+}
+
+/** Harbor's `pull` of an artifact, named by tag or digest. */
+function pullOf(name: string, reference: string, project: { name: string }): Described {
+  return {
+    operation: 'pull',
+    resourceType: 'artifact',
+    resource: artifactResource(name, reference),
+    project,
+  };
+}
+
+/**
+ * A successful manifest GET, the bulk of audited traffic (every pull is an entry), described straight from
+ * its path: what describeAuditEvent makes of it, without building the whole exchange.
+ */
+export function describePull(path: string, operator: string, opTime: string): AuditEvent | undefined {
+  const manifest = manifestPath(path);
+  const project = manifest && projectOf(manifest.name);
+  if (manifest === undefined || project === undefined) return undefined;
+  const event: AuditEvent = {
+    ...pullOf(manifest.name, manifest.reference, project),
+    username: operator,
+    opTime,
+  };
+  return event;
+}
+
+function describeOci(exchange: AuditedExchange): Described | undefined {
+  const manifest = manifestPath(exchange.path);
+  const project = manifest && projectOf(manifest.name);
+  if (manifest === undefined || project === undefined) return undefined;
+  const { name, reference } = manifest;
   const isDigest = reference.includes(':');
   switch (exchange.method) {
     case 'GET':
-      return {
-        operation: 'pull',
-        resourceType: 'artifact',
-        resource: artifactResource(name, reference),
-        project,
-      };
+      return pullOf(name, reference, project);
     case 'PUT': {
       // A push by digest with `?tag=` is named by its first tag, as Harbor names a push by its tag.
       const tag = isDigest ? exchange.query.getAll('tag')[0] : reference;
@@ -259,7 +298,7 @@ function describeOci(exchange: AuditedExchange): Omit<AuditEvent, 'username' | '
 /** The audit event a successful request makes, or undefined for requests that are not audited. */
 export function describeAuditEvent(exchange: AuditedExchange): AuditEvent | undefined {
   if (exchange.statusCode < 200 || exchange.statusCode > 299) return undefined;
-  let described: Omit<AuditEvent, 'username' | 'opTime'> | undefined;
+  let described: Described | undefined;
   if (exchange.path.startsWith('/v2/')) {
     described = describeOci(exchange);
   } else if (exchange.method === 'POST' || exchange.method === 'DELETE') {

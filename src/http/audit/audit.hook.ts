@@ -1,8 +1,15 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEvent } from '../../core/audit/audit-recorder.js';
 import { principalName, type Principal } from '../../core/iam/principal.js';
 import type { HttpDeps } from '../http-deps.js';
 import { splitUrl } from '../request-url.js';
-import { deletedProjectRef, describeAuditEvent, mayBeAudited, wantsAnswerName } from './audit-events.js';
+import {
+  deletedProjectRef,
+  describeAuditEvent,
+  describePull,
+  mayBeAudited,
+  wantsAnswerName,
+} from './audit-events.js';
 
 /**
  * Records the audit log from the HTTP edge, decoupled from the handlers: after a successful (2xx) answer
@@ -58,28 +65,51 @@ export function installAuditHook(app: FastifyInstance, deps: HttpDeps): void {
     done(null, payload);
   });
 
+  /** Any other audited answer: described from the whole exchange (audit-events.ts). */
+  function describeExchange(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    path: string,
+    operator: string,
+    opTime: string,
+  ): AuditEvent | undefined {
+    const location = reply.getHeader('location');
+    const deletedProject = deletedProjects.get(request);
+    const answerName = answerNames.get(request);
+    return describeAuditEvent({
+      method: request.method,
+      path,
+      query: splitUrl(request.url).query,
+      statusCode: reply.statusCode,
+      body: path.startsWith('/v2/') ? undefined : request.body,
+      location: typeof location === 'string' ? location : undefined,
+      isResourceName: request.headers['x-is-resource-name'] === 'true',
+      operator,
+      opTime,
+      ...(deletedProject === undefined ? {} : { deletedProject }),
+      ...(answerName === undefined ? {} : { answerName }),
+    });
+  }
+
   app.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    if (status < 200 || status > 299) {
+      done();
+      return;
+    }
     // Every answer passes here: only the path is cut out before the cheap test.
-    const queryAt = request.url.indexOf('?');
-    const path = queryAt < 0 ? request.url : request.url.slice(0, queryAt);
-    if (reply.statusCode >= 200 && reply.statusCode < 300 && mayBeAudited(request.method, path)) {
-      const { query } = splitUrl(request.url);
-      const location = reply.getHeader('location');
-      const deletedProject = deletedProjects.get(request);
-      const answerName = answerNames.get(request);
-      const event = describeAuditEvent({
-        method: request.method,
-        path,
-        query,
-        statusCode: reply.statusCode,
-        body: path.startsWith('/v2/') ? undefined : request.body,
-        location: typeof location === 'string' ? location : undefined,
-        isResourceName: request.headers['x-is-resource-name'] === 'true',
-        operator: operatorOf(request.principal),
-        opTime: new Date().toISOString(),
-        ...(deletedProject === undefined ? {} : { deletedProject }),
-        ...(answerName === undefined ? {} : { answerName }),
-      });
+    const url = request.url;
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const method = request.method;
+    if (mayBeAudited(method, path)) {
+      const operator = operatorOf(request.principal);
+      const opTime = new Date().toISOString();
+      // The only audited GET is a manifest pull, thousands a second: described from the path alone.
+      const event =
+        method === 'GET'
+          ? describePull(path, operator, opTime)
+          : describeExchange(request, reply, path, operator, opTime);
       if (event !== undefined) deps.auditLog.record(event);
     }
     done();
