@@ -22,13 +22,25 @@ export interface ServerProcess {
 
 const TAIL_LINES = 60;
 
+/**
+ * The test harness's own settings (tests/support/berth.ts, processes.ts). They share Berth's `BERTH_` prefix,
+ * and Berth refuses unknown `BERTH_*` variables as misspelled settings, so the server never sees them.
+ */
+const HARNESS_VARIABLES = ['BERTH_ENTRY', 'BERTH_E2E_TRACE'];
+
+function serverEnvironment(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of HARNESS_VARIABLES) delete env[name];
+  return env;
+}
+
 export function spawnServer(
   command: string,
   args: readonly string[],
   options: { env?: Record<string, string>; logFile: string; cwd?: string },
 ): ServerProcess {
   const child: ChildProcess = spawn(command, args, {
-    env: { ...process.env, ...options.env },
+    env: serverEnvironment(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
