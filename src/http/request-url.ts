@@ -14,3 +14,11 @@ export function splitUrl(url: string): SplitUrl {
     ? { path: url, query: new URLSearchParams() }
     : { path: url.slice(0, queryAt), query: new URLSearchParams(url.slice(queryAt + 1)) };
 }
+
+/**
+ * decodeURIComponent, skipped when there is nothing to decode: it throws on a malformed escape as that
+ * does, and costs the hot paths nothing for the usual name or reference, which has no `%`.
+ */
+export function decodePathSegment(segment: string): string {
+  return segment.includes('%') ? decodeURIComponent(segment) : segment;
+}

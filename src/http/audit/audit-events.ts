@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../core/audit/audit-recorder.js';
+import { decodePathSegment } from '../request-url.js';
 
 /**
  * Which successful requests are audited, and as what (Harbor's audit events, src/controller/event/
@@ -225,7 +226,7 @@ function manifestPath(path: string): { name: string; reference: string } | undef
   const reference = path.slice(at + '/manifests/'.length);
   if (reference === '' || reference.includes('/')) return undefined;
   try {
-    return { name: decodeURIComponent(path.slice(4, at)), reference: decodeURIComponent(reference) };
+    return { name: decodePathSegment(path.slice(4, at)), reference: decodePathSegment(reference) };
   } catch {
     return undefined;
   }

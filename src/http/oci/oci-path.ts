@@ -1,3 +1,5 @@
+import { decodePathSegment } from '../request-url.js';
+
 /**
  * Routes under /v2/. Repository names contain slashes, so the path is matched from its end: the last
  * `/blobs/`, `/manifests/`, `/tags/list` or `/referrers/` segment decides the endpoint
@@ -35,7 +37,7 @@ export function matchOciRoute(path: string): OciRoute | undefined {
     const match = pattern.exec(path);
     if (!match) continue;
     try {
-      return build(decodeURIComponent(match[1] ?? ''), decodeURIComponent(match[2] ?? ''));
+      return build(decodePathSegment(match[1] ?? ''), decodePathSegment(match[2] ?? ''));
     } catch {
       return undefined;
     }
