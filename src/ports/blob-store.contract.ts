@@ -81,11 +81,30 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
         expect(await readAll(await store.open(digest, { start: 0, end: 15 }))).toEqual(content);
       });
 
+      it('reads at positions into the caller buffer, stays readable after a delete, closes once', async () => {
+        const content = Buffer.from('0123456789abcdef');
+        const digest = await push(content);
+        const opened = await store.openForReads(digest);
+        const buffer = Buffer.alloc(8, '.');
+        expect(await opened.read(buffer, 2, 4, 10)).toBe(4);
+        expect(buffer.toString()).toBe('..abcd..');
+        // Past the end: what is left, then nothing.
+        expect(await opened.read(buffer, 0, 8, 12)).toBe(4);
+        expect(buffer.subarray(0, 4).toString()).toBe('cdef');
+        expect(await opened.read(buffer, 0, 8, 16)).toBe(0);
+        await store.delete(digest);
+        expect(await opened.read(buffer, 0, 8, 0)).toBe(8);
+        expect(buffer.toString()).toBe('01234567');
+        await opened.close();
+        await opened.close();
+      });
+
       it('reports unknown blobs', async () => {
         const digest = digestOf('never pushed');
         expect(await store.stat(digest)).toBeUndefined();
         await expectCode(store.open(digest), 'blob.unknown');
         await expectCode(store.open(digest, { start: 0, end: 1 }), 'blob.unknown');
+        await expectCode(store.openForReads(digest), 'blob.unknown');
       });
 
       it('deletes idempotently', async () => {

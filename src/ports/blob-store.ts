@@ -68,10 +68,25 @@ export interface CommitOptions {
   finalChunk?: { body: Readable; options?: Omit<AppendOptions, 'expectedRepository'> };
 }
 
+/**
+ * A blob opened for positional reads into the caller's buffers, so that a pull can reuse a few buffers
+ * instead of allocating one per chunk (each a fresh allocation outside the JavaScript heap, which makes the
+ * garbage collector run full collections every few dozen MiB served). The open blob stays readable until
+ * closed, even if the blob is deleted meanwhile.
+ */
+export interface OpenBlob {
+  /** Reads up to `length` bytes at `position` into `buffer` from `offset`; 0 at the end of the blob. */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
 export interface BlobReader {
   stat(digest: Digest): Promise<BlobInfo | undefined>;
   /** Streams the blob, whole or the inclusive range. Throws `blob.unknown`. The caller checks the range. */
   open(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /** Opens the blob for positional reads. Throws `blob.unknown`. */
+  openForReads(digest: Digest): Promise<OpenBlob>;
 }
 
 export interface BlobWriter {

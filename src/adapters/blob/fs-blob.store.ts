@@ -17,13 +17,14 @@ import type {
   BlobStore,
   ByteRange,
   CommitOptions,
+  OpenBlob,
   TemporarySweeper,
   UploadSession,
 } from '../../ports/blob-store.js';
 import { AppendMeter } from './append-meter.transform.js';
 import { FsBlobLayout, type SessionPaths } from './fs-blob.layout.js';
 import { fsyncDir, isNotFound, mkdirDurable } from './fs-durability.js';
-import { closeFd, fsyncFd, fstatFd, openFd, renamePath, statPath } from './fs-calls.js';
+import { closeFd, fsyncFd, fstatFd, openFd, readInto, renamePath, statPath } from './fs-calls.js';
 import { FsSessionFiles } from './fs-upload-session.files.js';
 import { HashStateCache } from './hash-state.cache.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -97,6 +98,24 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
     return handle.createReadStream(
       range === undefined ? { highWaterMark } : { start: range.start, end: range.end, highWaterMark },
     );
+  }
+
+  async openForReads(digest: Digest): Promise<OpenBlob> {
+    const path = this.layout.blobPath(digest);
+    if (path === undefined) throw blobUnknown(digest);
+    let fd: number;
+    try {
+      fd = await openFd(path, constants.O_RDONLY);
+    } catch (error) {
+      if (isNotFound(error)) throw blobUnknown(digest);
+      throw error;
+    }
+    // The descriptor pins the inode, as open() does: garbage collection cannot cut a pull short.
+    let closed: Promise<void> | undefined;
+    return {
+      read: (buffer, offset, length, position) => readInto(fd, buffer, offset, length, position),
+      close: () => (closed ??= closeFd(fd)),
+    };
   }
 
   async startUpload(repository: string): Promise<UploadSession> {

@@ -20,6 +20,18 @@ export const fstatFd = promisify(fstat) as (fd: number) => Promise<Stats>;
 const promisedRead = promisify(read);
 const promisedWrite = promisify(write);
 
+/** One read(2) of up to `length` bytes at `position`: the count read, 0 at the end of the file. */
+export async function readInto(
+  fd: number,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  const { bytesRead } = await promisedRead(fd, buffer, offset, length, position);
+  return bytesRead;
+}
+
 async function readAt(fd: number, buffer: Buffer, offset: number, position: number): Promise<number> {
   const { bytesRead } = await promisedRead(fd, buffer, offset, buffer.length - offset, position);
   return bytesRead;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import type { BlobInfo, BlobStore, ByteRange, UploadSession } from '../../ports/blob-store.js';
+import type { BlobInfo, BlobStore, ByteRange, OpenBlob, UploadSession } from '../../ports/blob-store.js';
 import type { DistributedLock, HeldLock } from '../../ports/distributed-lock.js';
 import type { MetadataStore, Repository } from '../../ports/metadata-store.js';
 import type { StorageCharge } from '../quota/storage-quota.js';
@@ -77,6 +77,11 @@ export class BlobService {
 
   openBlob(digest: Digest, range?: ByteRange): Promise<Readable> {
     return this.#blobs.open(digest, range);
+  }
+
+  /** The blob for positional reads (a pull that reuses its buffers); the caller closes it. */
+  openBlobForReads(digest: Digest): Promise<OpenBlob> {
+    return this.#blobs.openForReads(digest);
   }
 
   /** Unlinks the blob from the repository. Its bytes stay until garbage collection. */

@@ -3,6 +3,7 @@ import { parseDigest, isDigestAlgorithm, type Digest } from '../../core/oci/dige
 import type { ChunkOptions } from '../../core/registry/blob.service.js';
 import type { UploadSession } from '../../ports/blob-store.js';
 import { contentLength, hasBody, requestBody, type OciContext } from './oci-context.js';
+import { sendBlobBody } from './blob-body.js';
 import { multipartRanges } from './multipart-ranges.js';
 import { parseContentRange, parseRangeHeader } from './range.js';
 
@@ -108,7 +109,9 @@ export async function getBlob(
     reply.send();
     return;
   }
-  reply.send(await ctx.deps.blobs.openBlob(digest, byteRange));
+  // Opened before anything is sent: a blob missing from the volume is still an ordinary BLOB_UNKNOWN.
+  const opened = await ctx.deps.blobs.openBlobForReads(digest);
+  await sendBlobBody(reply, opened, byteRange?.start ?? 0, length);
 }
 
 export async function deleteBlob(ctx: OciContext, name: string, rawDigest: string): Promise<void> {
