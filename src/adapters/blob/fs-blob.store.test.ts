@@ -1,12 +1,20 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isDomainError } from '../../core/errors.js';
-import { digestHex, digestOf } from '../../core/oci/digest.js';
+import { digestHex, digestOf, type Digest } from '../../core/oci/digest.js';
 import { describeBlobStoreContract } from '../../ports/blob-store.contract.js';
+import { fdatasyncFd } from './fs-calls.js';
 import { FsBlobStore } from './fs-blob.store.js';
+
+// The real calls, observed: the background writeback of large chunks is counted below.
+vi.mock('./fs-calls.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('./fs-calls.js')>();
+  return { ...actual, fdatasyncFd: vi.fn(actual.fdatasyncFd) };
+});
 
 describeBlobStoreContract('FsBlobStore', async () => {
   const root = await mkdtemp(join(tmpdir(), 'berth-blob-'));
@@ -48,6 +56,31 @@ describe('FsBlobStore on disk', () => {
     expect(await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex), 'utf8')).toBe('layer');
     expect(await readdir(uploads)).toEqual([]);
     expect(await entries(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('starts writing a large chunk to disk while it arrives, and commits it intact', async () => {
+    const size = 80 * 1024 * 1024;
+    const block = 1024 * 1024;
+    const blocks = (): Readable =>
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < size / block; i += 1) yield Buffer.alloc(block, i % 251);
+        })(),
+      );
+    const hash = createHash('sha256');
+    for await (const chunk of blocks()) hash.update(chunk as Buffer);
+    const digest = `sha256:${hash.digest('hex')}` as Digest;
+    vi.mocked(fdatasyncFd).mockClear();
+    const session = await store.startUpload('library/big');
+    // As a final chunk: the descriptor that wrote it is the one the commit fsyncs.
+    const committed = await store.commitUpload(session.id, digest, {
+      finalChunk: { body: blocks(), options: { expectedLength: size } },
+    });
+    expect(committed).toEqual({ digest, sizeBytes: size });
+    expect(vi.mocked(fdatasyncFd).mock.calls.length).toBeGreaterThanOrEqual(1);
+    const read = createHash('sha256');
+    for await (const chunk of await store.open(digest)) read.update(chunk as Buffer);
+    expect(`sha256:${read.digest('hex')}`).toBe(digest);
   });
 
   it('creates the root lazily', async () => {

@@ -1,4 +1,4 @@
-import { close, fstat, fsync, open, read, rename, stat, unlink, write, type Stats } from 'node:fs';
+import { close, fdatasync, fstat, fsync, open, read, rename, stat, unlink, write, type Stats } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -16,6 +16,7 @@ export const unlinkPath = promisify(unlink);
 export const openFd = promisify(open) as (path: string, flags: number | string) => Promise<number>;
 export const closeFd = promisify(close);
 export const fsyncFd = promisify(fsync);
+export const fdatasyncFd = promisify(fdatasync);
 export const fstatFd = promisify(fstat) as (fd: number) => Promise<Stats>;
 const promisedRead = promisify(read);
 const promisedWrite = promisify(write);
