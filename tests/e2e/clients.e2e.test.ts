@@ -4,55 +4,20 @@
  * busybox-static and curl. The fixture images are built by tests/fixtures in beforeAll.
  * The tests run in order and share one server: later ones read what earlier ones pushed.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtures, type FixtureName, type FixtureSet } from '../fixtures/build-fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { type FixtureName } from '../fixtures/build-fixtures.js';
 import { ArtifactType, MediaType } from '../fixtures/media-types.js';
-import { startBerth, type BerthInstance } from '../support/berth.js';
-import { createClientEnv, type ClientEnv } from '../support/containers-env.js';
+import { useClientSuite } from '../support/client-suite.js';
 import { run, type RunResult } from '../support/processes.js';
 import { credsArg, skopeoDigest, type Credentials } from '../support/skopeo.js';
 
 const TIMEOUT = 180_000;
 
-let workDir: string | undefined;
-let fixtures: FixtureSet;
-let berth: BerthInstance | undefined;
-let clients: ClientEnv | undefined;
-
-beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'berth-e2e-clients-'));
-  await mkdir(join(workDir, 'pulled'));
-  // Small large layers: enough to cross any single-buffer size, quick enough for every run.
-  fixtures = await buildFixtures(join(workDir, 'fixtures'), { largeLayers: 2, largeLayerMiB: 4 });
-  berth = await startBerth();
-  clients = await createClientEnv({ insecureRegistries: [berth.hostPort], parentDir: workDir });
-}, TIMEOUT);
-
-afterAll(async () => {
-  await clients?.dispose();
-  await berth?.stop();
-  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
-}, TIMEOUT);
-
-/** Scratch space of this suite: fixtures, pulled layouts, digest files, client config. */
-function work(...parts: string[]): string {
-  if (workDir === undefined) throw new Error('suite setup failed');
-  return join(workDir, ...parts);
-}
-function server(): BerthInstance {
-  if (berth === undefined) throw new Error('Berth did not start');
-  return berth;
-}
-function client(): ClientEnv {
-  if (clients === undefined) throw new Error('client environment not created');
-  return clients;
-}
-function admin(): Credentials {
-  return { username: 'admin', password: server().adminPassword };
-}
+// Small large layers: enough to cross any single-buffer size, quick enough for every run.
+const suite = useClientSuite('clients', { largeLayers: 2, largeLayerMiB: 4 }, TIMEOUT);
+const { work, server, client, admin } = suite;
 
 /** `docker://127.0.0.1:PORT/<name>`, as skopeo list-tags takes it. */
 function repository(name: string): string {
@@ -129,7 +94,7 @@ describe('real clients against Berth', () => {
   it.each(pushedImages)(
     'skopeo pushes %s with --all --preserve-digests and serves the same digest back',
     async (name) => {
-      const fixture = fixtures.get(name);
+      const fixture = suite.fixtures().get(name);
       const dest = image(`library/${name}`, fixture.tag);
       await pushFixture(fixture.src, dest);
       expect(await digestOf(dest)).toBe(fixture.digest);
@@ -173,7 +138,7 @@ describe('real clients against Berth', () => {
     'skopeo pushes the three referrers artifacts by digest into their subject repository',
     async () => {
       for (const tag of ['sbom', 'signature', 'legacy']) {
-        const artifact = fixtures.get('referrers', tag);
+        const artifact = suite.fixtures().get('referrers', tag);
         const dest = image('library/busybox', artifact.digest);
         await pushFixture(artifact.src, dest);
         expect(await digestOf(dest), tag).toBe(artifact.digest);
@@ -185,10 +150,10 @@ describe('real clients against Berth', () => {
   it(
     'skopeo inspect summarises the busybox image config',
     async () => {
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       const manifest = JSON.parse(
         await readFile(
-          join(fixtures.outDir, 'busybox', 'blobs', 'sha256', busybox.digest.slice('sha256:'.length)),
+          join(suite.fixtures().outDir, 'busybox', 'blobs', 'sha256', busybox.digest.slice('sha256:'.length)),
           'utf8',
         ),
       ) as {
@@ -241,7 +206,7 @@ describe('real clients against Berth', () => {
         { name: 'multiarch-v2s2', dest: `dir:${work('pulled', 'multiarch-v2s2')}` },
       ];
       for (const { name, dest } of pulls) {
-        const fixture = fixtures.get(name);
+        const fixture = suite.fixtures().get(name);
         await skopeo([
           'copy',
           '--all',
@@ -261,7 +226,7 @@ describe('real clients against Berth', () => {
   it(
     'skopeo delete by tag removes the manifest from that repository only',
     async () => {
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       await pushFixture(busybox.src, image('library/delete-me', 'v1'));
       expect(await digestOf(image('library/delete-me', 'v1'))).toBe(busybox.digest);
 
@@ -375,9 +340,9 @@ describe('real clients against Berth', () => {
   it(
     'GET /v2/<name>/referrers/<digest> lists the three artifacts, and filters by artifactType',
     async () => {
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       const descriptor = (tag: string, artifactType: string): object => {
-        const artifact = fixtures.get('referrers', tag);
+        const artifact = suite.fixtures().get('referrers', tag);
         return {
           mediaType: MediaType.ociManifest,
           digest: artifact.digest,
@@ -421,7 +386,7 @@ describe('real clients against Berth', () => {
 
       // A subject nothing refers to has an empty list, not a 404.
       const none = await curlGet(
-        `/v2/library/multiarch/referrers/${fixtures.get('multiarch').digest}`,
+        `/v2/library/multiarch/referrers/${suite.fixtures().get('multiarch').digest}`,
         admin(),
       );
       expect(none.status, none.body).toBe(200);
@@ -437,7 +402,7 @@ describe('real clients against Berth', () => {
   it(
     'pulls anonymously from the public library project',
     async () => {
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       expect(await digestWithoutCreds(image('library/busybox', 'latest'))).toBe(busybox.digest);
       const dest = `oci:${work('pulled', 'anonymous')}:latest`;
       await skopeo([
@@ -480,7 +445,7 @@ describe('real clients against Berth', () => {
   it(
     'refuses an anonymous push',
     async () => {
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       const dest = image('library/anonymous-push', 'latest');
       const push = await client().run('skopeo', [
         'copy',

@@ -6,47 +6,16 @@
  * Needs `npm run build` first (dist/main.js) and the Debian packages skopeo, podman and busybox-static.
  * The tests run in order and share one server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.js';
-import { startBerth, strongPassword, type BerthInstance } from '../support/berth.js';
-import { createClientEnv, type ClientEnv } from '../support/containers-env.js';
+import { describe, expect, it } from 'vitest';
+import { strongPassword } from '../support/berth.js';
+import { useClientSuite } from '../support/client-suite.js';
 import { credsArg, skopeoDigest, type Credentials } from '../support/skopeo.js';
 
 const TIMEOUT = 180_000;
 
-let workDir: string | undefined;
-let fixtures: FixtureSet;
-let berth: BerthInstance | undefined;
-let clients: ClientEnv | undefined;
-
-beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'berth-e2e-robots-'));
-  // Only busybox is pushed here; the large fixture is kept as small as it goes.
-  fixtures = await buildFixtures(join(workDir, 'fixtures'), { largeLayers: 1, largeLayerMiB: 1 });
-  berth = await startBerth();
-  clients = await createClientEnv({ insecureRegistries: [berth.hostPort], parentDir: workDir });
-}, TIMEOUT);
-
-afterAll(async () => {
-  await clients?.dispose();
-  await berth?.stop();
-  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
-}, TIMEOUT);
-
-function server(): BerthInstance {
-  if (berth === undefined) throw new Error('Berth did not start');
-  return berth;
-}
-function client(): ClientEnv {
-  if (clients === undefined) throw new Error('client environment not created');
-  return clients;
-}
-function admin(): Credentials {
-  return { username: 'admin', password: server().adminPassword };
-}
+// Only busybox is pushed here; the large fixture is kept as small as it goes.
+const suite = useClientSuite('robots', { largeLayers: 1, largeLayerMiB: 1 }, TIMEOUT);
+const { server, client, admin } = suite;
 function image(repository: string, tag: string): string {
   return `docker://${server().hostPort}/${repository}:${tag}`;
 }
@@ -95,7 +64,7 @@ async function createRobot(name: string, actions: string[]): Promise<Robot> {
 }
 
 async function pushWith(creds: Credentials, repository: string): Promise<{ code: number; stderr: string }> {
-  const busybox = fixtures.get('busybox');
+  const busybox = suite.fixtures().get('busybox');
   const result = await client().run('skopeo', [
     'copy',
     '--preserve-digests',
@@ -117,7 +86,7 @@ describe('robot accounts with real clients', () => {
       ci = await createRobot('ci', ['pull', 'push']);
       const pushed = await pushWith(ci.creds, 'library/robot-busybox');
       expect(pushed.code, pushed.stderr).toBe(0);
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       const ref = image('library/robot-busybox', busybox.tag);
       expect(await skopeoDigest(ref, ci.creds, client())).toBe(busybox.digest);
       expect(await skopeoDigest(ref, admin(), client())).toBe(busybox.digest);
@@ -129,8 +98,8 @@ describe('robot accounts with real clients', () => {
     'a pull-only robot inspects but cannot push, nor read another project',
     async () => {
       const reader = await createRobot('reader', ['pull']);
-      const ref = image('library/robot-busybox', fixtures.get('busybox').tag);
-      expect(await skopeoDigest(ref, reader.creds, client())).toBe(fixtures.get('busybox').digest);
+      const ref = image('library/robot-busybox', suite.fixtures().get('busybox').tag);
+      expect(await skopeoDigest(ref, reader.creds, client())).toBe(suite.fixtures().get('busybox').digest);
       const pushed = await pushWith(reader.creds, 'library/reader-busybox');
       expect(pushed.code).not.toBe(0);
       expect(pushed.stderr).toMatch(/denied|unauthorized|forbidden/i);
@@ -138,7 +107,7 @@ describe('robot accounts with real clients', () => {
       expect((await api('POST', '/projects', { project_name: 'elsewhere', public: false })).status).toBe(201);
       expect((await pushWith(admin(), 'elsewhere/busybox')).code).toBe(0);
       await expect(
-        skopeoDigest(image('elsewhere/busybox', fixtures.get('busybox').tag), reader.creds, client()),
+        skopeoDigest(image('elsewhere/busybox', suite.fixtures().get('busybox').tag), reader.creds, client()),
       ).rejects.toThrow(/denied|unauthorized|forbidden/i);
     },
     TIMEOUT,
@@ -155,7 +124,7 @@ describe('robot accounts with real clients', () => {
       );
       expect(login.code, login.stderr).toBe(0);
       expect(login.stdout).toMatch(/Login Succeeded/i);
-      const name = `${registry}/library/robot-busybox:${fixtures.get('busybox').tag}`;
+      const name = `${registry}/library/robot-busybox:${suite.fixtures().get('busybox').tag}`;
       const pulled = await client().run('podman', ['pull', '--quiet', '--tls-verify=false', name]);
       expect(pulled.code, pulled.stderr).toBe(0);
       await client().runOrThrow('podman', ['rmi', name]);
@@ -174,13 +143,13 @@ describe('robot accounts with real clients', () => {
   it(
     'a refreshed secret replaces the old one; a disabled robot is refused',
     async () => {
-      const ref = image('library/robot-busybox', fixtures.get('busybox').tag);
+      const ref = image('library/robot-busybox', suite.fixtures().get('busybox').tag);
       const refreshed = await api('PATCH', `/robots/${ci.id}`, {});
       expect(refreshed.status).toBe(200);
       const secret = (refreshed.json as { secret: string }).secret;
       await expect(skopeoDigest(ref, ci.creds, client())).rejects.toThrow(/unauthorized|authentication/i);
       ci = { ...ci, creds: { ...ci.creds, password: secret } };
-      expect(await skopeoDigest(ref, ci.creds, client())).toBe(fixtures.get('busybox').digest);
+      expect(await skopeoDigest(ref, ci.creds, client())).toBe(suite.fixtures().get('busybox').digest);
 
       const current = await api('GET', `/robots/${ci.id}`);
       expect(
@@ -214,7 +183,7 @@ describe('a Developer member with real clients', () => {
       expect(member.status, JSON.stringify(member.json)).toBe(201);
       const pushed = await pushWith(dev, 'library/dev-busybox');
       expect(pushed.code, pushed.stderr).toBe(0);
-      const busybox = fixtures.get('busybox');
+      const busybox = suite.fixtures().get('busybox');
       expect(await skopeoDigest(image('library/dev-busybox', busybox.tag), dev, client())).toBe(
         busybox.digest,
       );

@@ -13,15 +13,12 @@
  * (same digest, no chunked annotations) instead of compressing again.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFixtures, type FixtureSet } from '../fixtures/build-fixtures.js';
-import { startBerth, type BerthInstance } from '../support/berth.js';
-import { createClientEnv, type ClientEnv } from '../support/containers-env.js';
+import { describe, expect, it } from 'vitest';
+import { useClientSuite } from '../support/client-suite.js';
 import { type RunResult } from '../support/processes.js';
-import { credsArg, skopeoDigest, type Credentials } from '../support/skopeo.js';
+import { credsArg, skopeoDigest } from '../support/skopeo.js';
 
 const TIMEOUT = 180_000;
 
@@ -54,41 +51,9 @@ interface ManifestBytes {
   manifest: ImageManifest;
 }
 
-let workDir: string | undefined;
-let fixtures: FixtureSet;
-let berth: BerthInstance | undefined;
-let clients: ClientEnv | undefined;
-
-beforeAll(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'berth-e2e-zstd-'));
-  await mkdir(join(workDir, 'pulled'));
-  // Only busybox is used here; the large fixture is kept as small as it goes.
-  fixtures = await buildFixtures(join(workDir, 'fixtures'), { largeLayers: 1, largeLayerMiB: 1 });
-  berth = await startBerth();
-  clients = await createClientEnv({ insecureRegistries: [berth.hostPort], parentDir: workDir });
-}, TIMEOUT);
-
-afterAll(async () => {
-  await clients?.dispose();
-  await berth?.stop();
-  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
-}, TIMEOUT);
-
-function work(...parts: string[]): string {
-  if (workDir === undefined) throw new Error('suite setup failed');
-  return join(workDir, ...parts);
-}
-function server(): BerthInstance {
-  if (berth === undefined) throw new Error('Berth did not start');
-  return berth;
-}
-function client(): ClientEnv {
-  if (clients === undefined) throw new Error('client environment not created');
-  return clients;
-}
-function admin(): Credentials {
-  return { username: 'admin', password: server().adminPassword };
-}
+// Only busybox is used here; the large fixture is kept as small as it goes.
+const suite = useClientSuite('zstd', { largeLayers: 1, largeLayerMiB: 1 }, TIMEOUT);
+const { work, server, client, admin } = suite;
 function skopeo(args: readonly string[]): Promise<RunResult> {
   return client().runOrThrow('skopeo', args);
 }
@@ -267,8 +232,10 @@ describe('zstd-compressed images with real clients', () => {
   it(
     'skopeo copy --dest-compress-format zstd recompresses busybox; Berth serves and hands back the zstd image',
     async () => {
-      const busybox = fixtures.get('busybox');
-      const source = manifestBytes(await layoutBlob(join(fixtures.outDir, 'busybox'), busybox.digest));
+      const busybox = suite.fixtures().get('busybox');
+      const source = manifestBytes(
+        await layoutBlob(join(suite.fixtures().outDir, 'busybox'), busybox.digest),
+      );
       const name = registryName('skopeo-zstd');
       const digestFile = work('skopeo-zstd.digest');
       await skopeo([
