@@ -396,9 +396,10 @@ export class FsBlobStore implements BlobStore, TemporarySweeper {
 }
 
 /**
- * Starts the disk writes of a large chunk while it is still arriving: every FLUSH_EVERY_BYTES written, an
- * fdatasync runs in the background (never two at once), so the fsync that must precede publication finds
- * little left to write. A 256 MiB blob's fsync otherwise takes ~140 ms after its last byte (on the
+ * Starts the disk writes of a large chunk while it is still arriving: each time the file stream drains
+ * its buffer with FLUSH_EVERY_BYTES written since the last flush, an fdatasync runs in the background (never
+ * two at once), so the fsync that must precede publication finds little left to write. A chunk arriving
+ * slower than the disk takes it never fills the buffer and gets no flush: it has no backlog to speed up. A 256 MiB blob's fsync otherwise takes ~140 ms after its last byte (on the
  * machines in bench/RESULTS.md), time in which the client waits for its answer. A failed background flush
  * is ignored: the commit's own fsync is the one that decides, and it reports the error.
  */
