@@ -17,42 +17,11 @@ const TIMEOUT = 180_000;
 
 // Small large layers: enough to cross any single-buffer size, quick enough for every run.
 const suite = useClientSuite('clients', { largeLayers: 2, largeLayerMiB: 4 }, TIMEOUT);
-const { work, server, client, admin } = suite;
+const { work, server, client, admin, image, podmanName, skopeo, pushFixture, digestOf } = suite;
 
 /** `docker://127.0.0.1:PORT/<name>`, as skopeo list-tags takes it. */
 function repository(name: string): string {
   return `docker://${server().hostPort}/${name}`;
-}
-/** `docker://127.0.0.1:PORT/<repository>:<tag>` or `...@<digest>`. */
-function image(repository: string, reference: string): string {
-  return `docker://${server().hostPort}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
-}
-/** `127.0.0.1:PORT/<repository>:<tag>`: without the transport, as podman and buildah name images. */
-function podmanName(repository: string, tag: string): string {
-  return `${server().hostPort}/${repository}:${tag}`;
-}
-
-function skopeo(args: readonly string[]): Promise<RunResult> {
-  return client().runOrThrow('skopeo', args);
-}
-
-/** Push keeping every byte: --preserve-digests also stops skopeo from gzipping the uncompressed large layers. */
-async function pushFixture(src: string, dest: string): Promise<void> {
-  await skopeo([
-    'copy',
-    '--all',
-    '--preserve-digests',
-    '--dest-tls-verify=false',
-    '--dest-creds',
-    credsArg(admin()),
-    src,
-    dest,
-  ]);
-}
-
-/** The digest of `ref` as served to the admin. */
-function digestOf(ref: string): Promise<string> {
-  return skopeoDigest(ref, admin(), client());
 }
 /** The digest of a local layout (`oci:` / `dir:`), or of a registry image as served to an anonymous client. */
 function digestWithoutCreds(ref: string): Promise<string> {
@@ -284,55 +253,6 @@ describe('real clients against Berth', () => {
       const again = await podman(['run', '--rm', copy, 'echo', 'pulled back']);
       expect(again.stdout).toBe('pulled back\n');
       await podman(['rmi', copy]);
-    },
-    TIMEOUT,
-  );
-
-  it(
-    'buildah builds from scratch, commits and pushes as OCI and as Docker schema2',
-    async () => {
-      const creds = credsArg(admin());
-      const buildah = (args: readonly string[]): Promise<RunResult> => client().runOrThrow('buildah', args);
-      const container = (await buildah(['from', 'scratch'])).stdout.trim();
-      try {
-        await buildah(['copy', container, '/bin/busybox', '/bin/busybox']);
-        await buildah(['config', '--cmd', '["/bin/busybox","echo","built by buildah"]', container]);
-        await buildah(['commit', '--quiet', container, 'localhost/buildah-scratch:latest']);
-      } finally {
-        await buildah(['rm', container]);
-      }
-
-      const pushes = [
-        { tag: 'latest', format: 'oci', mediaType: MediaType.ociManifest },
-        { tag: 'v2s2', format: 'v2s2', mediaType: MediaType.dockerManifest },
-      ];
-      for (const { tag, format, mediaType } of pushes) {
-        const digestFile = work(`buildah-${tag}.digest`);
-        const dest = image('library/buildah-scratch', tag);
-        await buildah([
-          'push',
-          '--creds',
-          creds,
-          '--format',
-          format,
-          '--digestfile',
-          digestFile,
-          'localhost/buildah-scratch:latest',
-          dest,
-        ]);
-        const pushed = (await readFile(digestFile, 'utf8')).trim();
-
-        const summary = await skopeo(['inspect', '--tls-verify=false', '--creds', creds, dest]);
-        expect(JSON.parse(summary.stdout)).toMatchObject({
-          Digest: pushed,
-          Architecture: 'amd64',
-          Os: 'linux',
-        });
-        const raw = await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', creds, dest]);
-        expect((JSON.parse(raw.stdout) as { mediaType: string }).mediaType).toBe(mediaType);
-        expect(await digestOf(dest)).toBe(pushed);
-      }
-      await buildah(['rmi', 'localhost/buildah-scratch:latest']);
     },
     TIMEOUT,
   );

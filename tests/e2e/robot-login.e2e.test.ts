@@ -15,10 +15,7 @@ const TIMEOUT = 180_000;
 
 // Only busybox is pushed here; the large fixture is kept as small as it goes.
 const suite = useClientSuite('robots', { largeLayers: 1, largeLayerMiB: 1 }, TIMEOUT);
-const { server, client, admin } = suite;
-function image(repository: string, tag: string): string {
-  return `docker://${server().hostPort}/${repository}:${tag}`;
-}
+const { server, client, admin, image } = suite;
 
 /** A call to Berth's API as `creds` (the admin by default); the parsed JSON answer when there is one. */
 async function api(

@@ -53,10 +53,7 @@ interface ManifestBytes {
 
 // Only busybox is used here; the large fixture is kept as small as it goes.
 const suite = useClientSuite('zstd', { largeLayers: 1, largeLayerMiB: 1 }, TIMEOUT);
-const { work, server, client, admin } = suite;
-function skopeo(args: readonly string[]): Promise<RunResult> {
-  return client().runOrThrow('skopeo', args);
-}
+const { work, server, client, admin, skopeo, rawManifest } = suite;
 function podman(args: readonly string[]): Promise<RunResult> {
   return client().runOrThrow('podman', args);
 }
@@ -87,15 +84,7 @@ async function readDigestFile(path: string): Promise<string> {
 
 /** The manifest of `docker://<name>` exactly as Berth serves it. */
 async function servedManifest(name: string): Promise<ManifestBytes> {
-  const raw = await skopeo([
-    'inspect',
-    '--raw',
-    '--tls-verify=false',
-    '--creds',
-    credsArg(admin()),
-    `docker://${name}`,
-  ]);
-  return manifestBytes(raw.stdoutBytes);
+  return manifestBytes(await rawManifest(`docker://${name}`));
 }
 
 /** Checks what the registry says about `name`, pushed as `pushed`: every layer zstd, same digest. */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildFixtures, type BuildOptions, type FixtureSet } from '../fixtures/build-fixtures.js';
 import { startBerth, type BerthInstance } from './berth.js';
 import { createClientEnv, type ClientEnv } from './containers-env.js';
-import type { Credentials } from './skopeo.js';
+import type { RunResult } from './processes.js';
+import { credsArg, skopeoDigest, type Credentials } from './skopeo.js';
 
 /**
  * What a real-client suite shares: a scratch directory (with `pulled/`), the fixture images, one Berth
@@ -19,6 +20,17 @@ export interface ClientSuite {
   server: () => BerthInstance;
   client: () => ClientEnv;
   admin: () => Credentials;
+  /** `docker://127.0.0.1:PORT/<repository>:<tag>`, or `...@<digest>` for a digest. */
+  image: (repository: string, reference: string) => string;
+  /** `127.0.0.1:PORT/<repository>:<tag>`: without the transport, as podman and buildah name images. */
+  podmanName: (repository: string, tag: string) => string;
+  skopeo: (args: readonly string[]) => Promise<RunResult>;
+  /** skopeo copy --all --preserve-digests as the admin: every byte kept (no recompression either). */
+  pushFixture: (src: string, dest: string) => Promise<void>;
+  /** The digest of `ref` as served to the admin. */
+  digestOf: (ref: string) => Promise<string>;
+  /** The manifest bytes of a `docker://` reference exactly as served to the admin (skopeo inspect --raw). */
+  rawManifest: (ref: string) => Promise<Buffer>;
 }
 
 export function useClientSuite(name: string, fixtureOptions: BuildOptions, timeoutMs: number): ClientSuite {
@@ -45,6 +57,12 @@ export function useClientSuite(name: string, fixtureOptions: BuildOptions, timeo
     if (berth === undefined) throw new Error('Berth did not start');
     return berth;
   };
+  const client = (): ClientEnv => {
+    if (clients === undefined) throw new Error('client environment not created');
+    return clients;
+  };
+  const admin = (): Credentials => ({ username: 'admin', password: server().adminPassword });
+  const skopeo = (args: readonly string[]): Promise<RunResult> => client().runOrThrow('skopeo', args);
   return {
     work: (...parts) => {
       if (workDir === undefined) throw new Error('suite setup failed');
@@ -55,10 +73,28 @@ export function useClientSuite(name: string, fixtureOptions: BuildOptions, timeo
       return fixtures;
     },
     server,
-    client: () => {
-      if (clients === undefined) throw new Error('client environment not created');
-      return clients;
+    client,
+    admin,
+    image: (repository, reference) =>
+      `docker://${server().hostPort}/${repository}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`,
+    podmanName: (repository, tag) => `${server().hostPort}/${repository}:${tag}`,
+    skopeo,
+    pushFixture: async (src, dest) => {
+      const creds = credsArg(admin());
+      await skopeo([
+        'copy',
+        '--all',
+        '--preserve-digests',
+        '--dest-tls-verify=false',
+        '--dest-creds',
+        creds,
+        src,
+        dest,
+      ]);
     },
-    admin: () => ({ username: 'admin', password: server().adminPassword }),
+    digestOf: (ref) => skopeoDigest(ref, admin(), client()),
+    rawManifest: async (ref) =>
+      (await skopeo(['inspect', '--raw', '--tls-verify=false', '--creds', credsArg(admin()), ref]))
+        .stdoutBytes,
   };
 }
