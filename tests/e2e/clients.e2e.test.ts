@@ -225,6 +225,31 @@ describe('real clients against Berth', () => {
     TIMEOUT,
   );
 
+  it.each(pushedImages)(
+    'podman pulls %s by tag, keeping the digest Berth serves, and runs it',
+    async (name) => {
+      const fixture = suite.fixtures().get(name);
+      const source = podmanName(`library/${name}`, fixture.tag);
+      const podman = (args: readonly string[]): Promise<RunResult> => client().runOrThrow('podman', args);
+      await podman(['pull', '--quiet', '--creds', credsArg(admin()), source]);
+      try {
+        // From an index the linux/amd64 image is pulled, and the index's digest is the one recorded.
+        const digests = await podman(['image', 'inspect', '--format', '{{json .RepoDigests}}', source]);
+        expect(JSON.parse(digests.stdout) as string[]).toContain(
+          `${server().hostPort}/library/${name}@${fixture.digest}`,
+        );
+        // The large fixture is layers of data with nothing to run.
+        if (name !== 'large') {
+          const ran = await podman(['run', '--rm', source, 'uname', '-m']);
+          expect(ran.stdout).toBe('x86_64\n');
+        }
+      } finally {
+        await podman(['rmi', '--force', source]);
+      }
+    },
+    TIMEOUT,
+  );
+
   it(
     'podman pulls and runs busybox, pushes it to another repository and pulls that back',
     async () => {
