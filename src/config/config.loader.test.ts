@@ -204,6 +204,19 @@ describe('refusals', () => {
     expect(refusal({ storage_service: { filesystem: {}, s3: { bucket: 'b' } } })).toEqual([
       'storage_service: choose one storage backend, found filesystem, s3',
     ]);
+    expect(refusal({ external_redis: { host: 'redis:6379:1' } })).toEqual([
+      'external_redis.host: "redis:6379:1" is not a host or host:port',
+    ]);
+    expect(refusal({ external_redis: { host: 'redis:99999' } })).toEqual([
+      'external_redis.host: "redis:99999": the port must be 1 to 65535',
+    ]);
+    expect(refusal({ external_redis: { host: 's1:26379,s2:26379' } })).toEqual([
+      'external_redis.host: lists several hosts: set sentinel_master_set for Sentinel',
+    ]);
+    const sentinels = { host: 's1:26379,s2:26379', sentinel_master_set: 'mymaster' };
+    expect(configFromDocument({ external_redis: sentinels }, { env: {} }).config.external_redis?.host).toBe(
+      sentinels.host,
+    );
   });
 
   it('report every problem at once in a readable message', async () => {

@@ -1,3 +1,4 @@
+import { redisTarget } from '../core/net/redis-address.js';
 import type * as z from 'zod';
 import {
   choice,
@@ -187,6 +188,14 @@ const externalRedis = section({
     enable: flag().default(false),
     rootCA: text().optional(),
   }).prefault({}),
+}).superRefine((value, ctx) => {
+  // Refused here rather than at the first connection: `config check` and a starting instance say so.
+  try {
+    redisTarget(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    ctx.addIssue({ code: 'custom', path: ['host'], message: error.message });
+  }
 });
 
 const trace = section({

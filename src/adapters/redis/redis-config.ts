@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
+import { redisTarget, type RedisAddress, type RedisTarget } from '../../core/net/redis-address.js';
 
 /**
- * harbor.yml's `external_redis` as ioredis options. `host` is `h:p` (or `h`, with `port`), or, when
- * `sentinel_master_set` is set, a comma list of sentinels `h1:26379,h2:26379` (Harbor's
- * `redis+sentinel://` form). IPv6 addresses go in brackets: `[::1]:6379`. With `tlsOptions.enable` the
+ * harbor.yml's `external_redis` as ioredis options, for the target core/net/redis-address.ts reads from
+ * `host`, `port` and `sentinel_master_set`. With `tlsOptions.enable` the
  * connection (and, in Sentinel mode, the sentinel connections) use TLS, verified against `rootCA` when set
  * or the system's CAs otherwise; Harbor does no client certificates, so neither does Berth.
  *
@@ -21,52 +21,12 @@ export interface ExternalRedisKeys {
   tlsOptions: { enable: boolean; rootCA?: string | undefined };
 }
 
-export interface RedisAddress {
-  host: string;
-  port: number;
-}
-
-export type RedisTarget =
-  | { kind: 'standalone'; address: RedisAddress }
-  | { kind: 'sentinel'; masterName: string; sentinels: RedisAddress[] };
-
-/** `h`, `h:p`, `[v6]` or `[v6]:p`; `defaultPort` when none is given. Throws a RangeError naming the problem. */
-export function parseRedisAddress(text: string, defaultPort: number): RedisAddress {
-  const value = text.trim();
-  let host: string;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
-  if (bracketed) {
-    host = bracketed[1] ?? '';
-    portText = bracketed[2];
-  } else if (isIP(value) === 6) {
-    host = value;
-  } else {
-    const colon = value.lastIndexOf(':');
-    host = colon < 0 ? value : value.slice(0, colon);
-    portText = colon < 0 ? undefined : value.slice(colon + 1);
-  }
-  if (host === '' || /[\s/@]/.test(host)) throw new RangeError(`"${value}" is not a host or host:port`);
-  if (portText === undefined) return { host, port: defaultPort };
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new RangeError(`"${value}": the port must be 1 to 65535`);
-  return { host, port };
-}
-
-/** Where to connect: one server, or the sentinels of a master set. */
-export function redisTarget(redis: ExternalRedisKeys): RedisTarget {
-  const parts = redis.host.split(',').map((part) => part.trim());
-  const masterName = redis.sentinel_master_set?.trim();
-  if (masterName) {
-    const sentinels = parts.filter((part) => part !== '').map((part) => parseRedisAddress(part, 26379));
-    if (sentinels.length === 0) throw new RangeError('external_redis.host names no sentinel');
-    return { kind: 'sentinel', masterName, sentinels };
-  }
-  if (parts.length !== 1) {
-    throw new RangeError('external_redis.host lists several hosts: set sentinel_master_set for Sentinel');
-  }
-  return { kind: 'standalone', address: parseRedisAddress(parts[0] ?? '', redis.port) };
-}
+export {
+  parseRedisAddress,
+  redisTarget,
+  type RedisAddress,
+  type RedisTarget,
+} from '../../core/net/redis-address.js';
 
 /**
  * ioredis options for the target, the credentials and the database `db`, without the behaviour options
