@@ -420,13 +420,11 @@ class BackgroundWriteback {
     const written = this.file.bytesWritten;
     if (this.#running !== undefined || written - this.#flushedAt < FLUSH_EVERY_BYTES) return;
     this.#flushedAt = written;
-    this.#running = fdatasyncFd(this.fd).then(
-      () => undefined,
-      () => undefined,
-    );
-    void this.#running.then(() => {
-      this.#running = undefined;
-    });
+    this.#running = fdatasyncFd(this.fd)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#running = undefined;
+      });
   }
 
   /** Resolves once no flush is using the descriptor (it may then be closed). */

@@ -33,9 +33,8 @@ export async function readInto(
   return bytesRead;
 }
 
-async function readAt(fd: number, buffer: Buffer, offset: number, position: number): Promise<number> {
-  const { bytesRead } = await promisedRead(fd, buffer, offset, buffer.length - offset, position);
-  return bytesRead;
+function readAt(fd: number, buffer: Buffer, offset: number, position: number): Promise<number> {
+  return readInto(fd, buffer, offset, buffer.length - offset, position);
 }
 
 async function writeAt(fd: number, buffer: Buffer, offset: number, position: number): Promise<number> {

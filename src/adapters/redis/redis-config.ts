@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { RedisOptions } from 'ioredis';
-import { redisTarget, type RedisAddress, type RedisTarget } from '../../core/net/redis-address.js';
+import {
+  redisTarget,
+  type RedisAddress,
+  type RedisHostKeys,
+  type RedisTarget,
+} from '../../core/net/redis-address.js';
 
 /**
  * harbor.yml's `external_redis` as ioredis options, for the target core/net/redis-address.ts reads from
@@ -12,21 +17,13 @@ import { redisTarget, type RedisAddress, type RedisTarget } from '../../core/net
  * The keys are declared here rather than imported from the config schema, so adapters stay independent
  * of the config module; the schema's `external_redis` section has exactly this shape.
  */
-export interface ExternalRedisKeys {
-  host: string;
-  port: number;
+export interface ExternalRedisKeys extends RedisHostKeys {
   password?: string | undefined;
   username?: string | undefined;
-  sentinel_master_set?: string | undefined;
   tlsOptions: { enable: boolean; rootCA?: string | undefined };
 }
 
-export {
-  parseRedisAddress,
-  redisTarget,
-  type RedisAddress,
-  type RedisTarget,
-} from '../../core/net/redis-address.js';
+export { redisTarget } from '../../core/net/redis-address.js';
 
 /**
  * ioredis options for the target, the credentials and the database `db`, without the behaviour options

@@ -232,10 +232,14 @@ function manifestPath(path: string): { name: string; reference: string } | undef
   }
 }
 
-/** The project part of a repository name; undefined for a name without one. */
-function projectOf(name: string): { name: string } | undefined {
-  const slash = name.indexOf('/');
-  return slash > 0 ? { name: name.slice(0, slash) } : undefined;
+/** The manifest a path names and its repository's project; undefined for a name without a project. */
+function manifestTarget(
+  path: string,
+): { name: string; reference: string; project: { name: string } } | undefined {
+  const manifest = manifestPath(path);
+  if (manifest === undefined) return undefined;
+  const slash = manifest.name.indexOf('/');
+  return slash > 0 ? { ...manifest, project: { name: manifest.name.slice(0, slash) } } : undefined;
 }
 
 /** Harbor's `pull` of an artifact, named by tag or digest. */
@@ -253,22 +257,14 @@ function pullOf(name: string, reference: string, project: { name: string }): Des
  * its path: what describeAuditEvent makes of it, without building the whole exchange.
  */
 export function describePull(path: string, operator: string, opTime: string): AuditEvent | undefined {
-  const manifest = manifestPath(path);
-  const project = manifest && projectOf(manifest.name);
-  if (manifest === undefined || project === undefined) return undefined;
-  const event: AuditEvent = {
-    ...pullOf(manifest.name, manifest.reference, project),
-    username: operator,
-    opTime,
-  };
-  return event;
+  const target = manifestTarget(path);
+  return target && { ...pullOf(target.name, target.reference, target.project), username: operator, opTime };
 }
 
 function describeOci(exchange: AuditedExchange): Described | undefined {
-  const manifest = manifestPath(exchange.path);
-  const project = manifest && projectOf(manifest.name);
-  if (manifest === undefined || project === undefined) return undefined;
-  const { name, reference } = manifest;
+  const target = manifestTarget(exchange.path);
+  if (target === undefined) return undefined;
+  const { name, reference, project } = target;
   const isDigest = reference.includes(':');
   switch (exchange.method) {
     case 'GET':
